@@ -1,0 +1,5 @@
+# Warnings for every project target. segsim_warnings is an interface target each layer links.
+add_library(segsim_warnings INTERFACE)
+target_compile_options(segsim_warnings INTERFACE
+  -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
+  -Wnull-dereference -Wformat=2 -Wimplicit-fallthrough)

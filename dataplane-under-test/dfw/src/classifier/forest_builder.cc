@@ -1,0 +1,307 @@
+// Building a DecisionForest (see decision_forest.h for the algorithm and its memory bound).
+
+#include <algorithm>
+#include <bit>
+#include <map>
+#include <numeric>
+
+#include "classifier/decision_forest.h"
+
+namespace dfw::classifier {
+
+namespace {
+
+struct Region {
+  std::array<uint32_t, kDimCount> low{};
+  std::array<uint32_t, kDimCount> high = kDimMax;
+};
+
+struct Cut {
+  uint8_t dim = 0;
+  uint8_t shift = 0;
+  uint32_t count = 0;
+  uint32_t max_child_size = 0;
+  uint64_t total_child_size = 0;
+};
+
+bool covers(const MatchBox& box, const Region& region) {
+  for (int d = 0; d < kDimCount; ++d) {
+    if (box.low[d] > region.low[d] || box.high[d] < region.high[d]) return false;
+  }
+  return true;
+}
+
+// The slices [first, last] of a cut that a box overlaps, the box being known to meet the region.
+inline void slice_span(const MatchBox& box, const Region& region, uint8_t dim, uint8_t shift,
+                       uint32_t& first, uint32_t& last) {
+  const uint32_t low = std::max(box.low[dim], region.low[dim]) - region.low[dim];
+  const uint32_t high = std::min(box.high[dim], region.high[dim]) - region.low[dim];
+  first = low >> shift;
+  last = high >> shift;
+}
+
+// Builds one tree into a forest's shared arrays, within a byte budget. On exhaustion the build
+// stops early and the caller rolls the arrays back.
+class TreeBuilder {
+ public:
+  TreeBuilder(DecisionForest& forest, std::span<const MatchBox> boxes,
+              std::span<const int32_t> priorities, const ForestLimits& limits,
+              uint32_t leaf_rule_limit, std::size_t budget)
+      : forest_(forest), boxes_(boxes), priorities_(priorities), limits_(limits),
+        leaf_rule_limit_(leaf_rule_limit), budget_(budget), start_size_(used_size()) {}
+
+  // False when the budget ran out.
+  bool build(std::vector<uint32_t> ids, uint32_t& root) {
+    root = build_node(Region{}, ids, 0);
+    return !over_budget_;
+  }
+
+ private:
+  std::size_t used_size() const {
+    return forest_.nodes_.size() * sizeof(DecisionForest::Node) +
+           forest_.children_.size() * sizeof(uint32_t) +
+           forest_.leaves_.size() * sizeof(DecisionForest::Leaf) +
+           forest_.entry_bounds_.size() * sizeof(uint32_t) +
+           forest_.entry_priorities_.size() * sizeof(int32_t);
+  }
+
+  bool check_budget() {
+    if (used_size() - start_size_ > budget_) over_budget_ = true;
+    return !over_budget_;
+  }
+
+  uint32_t build_node(const Region& region, std::vector<uint32_t>& ids, uint32_t depth) {
+    if (!check_budget()) return DecisionForest::kLeafBit;
+    forest_.stats_.max_depth = std::max(forest_.stats_.max_depth, depth);
+    // A box covering the whole region decides every packet here before any later box can.
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (covers(boxes_[ids[i]], region)) {
+        ids.resize(i + 1);
+        break;
+      }
+    }
+    Cut cut;
+    if (ids.size() <= leaf_rule_limit_ || !choose_cut(region, ids, cut)) return make_leaf(ids);
+
+    std::vector<std::vector<uint32_t>> slices(cut.count);
+    for (uint32_t id : ids) {
+      uint32_t first, last;
+      slice_span(boxes_[id], region, cut.dim, cut.shift, first, last);
+      for (uint32_t s = first; s <= last; ++s) slices[s].push_back(id);
+    }
+    const uint32_t node_index = static_cast<uint32_t>(forest_.nodes_.size());
+    const uint32_t child_base = static_cast<uint32_t>(forest_.children_.size());
+    forest_.nodes_.push_back({child_base, cut.count - 1, cut.dim, cut.shift});
+    forest_.children_.resize(child_base + cut.count, DecisionForest::kLeafBit);
+    ++forest_.stats_.node_count;
+    for (uint32_t s = 0; s < cut.count; ++s) {
+      Region child = region;
+      child.low[cut.dim] = region.low[cut.dim] + (s << cut.shift);
+      child.high[cut.dim] = child.low[cut.dim] + ((uint32_t{1} << cut.shift) - 1);
+      const uint32_t ref = build_node(child, slices[s], depth + 1);
+      if (over_budget_) return DecisionForest::kLeafBit;
+      forest_.children_[child_base + s] = ref;
+      std::vector<uint32_t>().swap(slices[s]);
+    }
+    return node_index;
+  }
+
+  // The most cuts along `dim` whose replication stays within the space factor, with the size of
+  // the largest slice.
+  Cut widest_cut(const Region& region, const std::vector<uint32_t>& ids, uint8_t d) {
+    const uint32_t n = static_cast<uint32_t>(ids.size());
+    const uint32_t max_cut_bits = static_cast<uint32_t>(std::countr_zero(limits_.max_cuts));
+    const uint64_t width = uint64_t{region.high[d]} - region.low[d] + 1;
+    const uint32_t width_bits = static_cast<uint32_t>(std::countr_zero(width));
+    Cut widest;
+    for (uint32_t bits = 1; bits <= std::min(max_cut_bits, width_bits); ++bits) {
+      const uint32_t count = uint32_t{1} << bits;
+      const uint8_t shift = static_cast<uint8_t>(width_bits - bits);
+      diff_.assign(count + 1, 0);
+      uint64_t total = 0;
+      for (uint32_t id : ids) {
+        uint32_t first, last;
+        slice_span(boxes_[id], region, d, shift, first, last);
+        total += last - first + 1;
+        ++diff_[first];
+        --diff_[last + 1];
+      }
+      if (bits > 1 && total + count > uint64_t{limits_.space_factor} * n) break;
+      int32_t running = 0, largest = 0;
+      for (uint32_t s = 0; s < count; ++s) {
+        running += diff_[s];
+        largest = std::max(largest, running);
+      }
+      widest = {d, shift, count, static_cast<uint32_t>(largest), total};
+    }
+    return widest;
+  }
+
+  // How many different extents the boxes have along `dim` inside the region.
+  std::size_t distinct_extents(const Region& region, const std::vector<uint32_t>& ids, uint8_t d) {
+    extents_.clear();
+    for (uint32_t id : ids) {
+      extents_.push_back({std::max(boxes_[id].low[d], region.low[d]), std::min(boxes_[id].high[d], region.high[d])});
+    }
+    std::sort(extents_.begin(), extents_.end());
+    return static_cast<std::size_t>(std::unique(extents_.begin(), extents_.end()) - extents_.begin());
+  }
+
+  // HiCuts' choice, per dimension the most cuts the space factor allows. Preferred: the cut whose
+  // largest slice holds the fewest boxes. When every cut leaves some slice with all the boxes (they
+  // nest around a small spot), a "zoom" cut along the dimension with the most distinct extents
+  // narrows that slice's region, so later cuts (or the covering rule) separate them. False when the
+  // boxes are indistinguishable inside the region.
+  bool choose_cut(const Region& region, const std::vector<uint32_t>& ids, Cut& best) {
+    const uint32_t n = static_cast<uint32_t>(ids.size());
+    bool found = false;
+    for (uint8_t d = 0; d < kDimCount; ++d) {
+      if (region.low[d] == region.high[d]) continue;
+      const Cut cut = widest_cut(region, ids, d);
+      if (cut.count == 0 || cut.max_child_size >= n) continue;
+      if (!found || cut.max_child_size < best.max_child_size ||
+          (cut.max_child_size == best.max_child_size &&
+           cut.total_child_size * best.count < best.total_child_size * cut.count)) {
+        best = cut;
+        found = true;
+      }
+    }
+    if (found) return true;
+    std::size_t most_extents = 1;
+    for (uint8_t d = 0; d < kDimCount; ++d) {
+      if (region.low[d] == region.high[d]) continue;
+      const std::size_t extents = distinct_extents(region, ids, d);
+      if (extents > most_extents) {
+        most_extents = extents;
+        best = widest_cut(region, ids, d);
+        found = true;
+      }
+    }
+    return found;
+  }
+
+  uint32_t make_leaf(const std::vector<uint32_t>& ids) {
+    auto [it, inserted] = leaf_index_.try_emplace(ids, static_cast<uint32_t>(forest_.leaves_.size()));
+    if (!inserted) return DecisionForest::kLeafBit | it->second;
+    const uint32_t first = static_cast<uint32_t>(forest_.entry_priorities_.size());
+    const uint32_t vectors = forest_.vector_count_;
+    for (uint32_t id : ids) {
+      const MatchBox& box = boxes_[id];
+      const std::size_t at = forest_.entry_bounds_.size();
+      forest_.entry_bounds_.resize(at + std::size_t{8} * vectors, 0x80000000u);  // pad: [0, 0]
+      for (uint32_t lane = 0; lane < forest_.lane_count_; ++lane) {
+        const uint8_t d = forest_.lane_dims_[lane];
+        forest_.entry_bounds_[at + lane] = box.low[d] ^ 0x80000000u;
+        forest_.entry_bounds_[at + 4 * vectors + lane] = box.high[d] ^ 0x80000000u;
+      }
+      forest_.entry_priorities_.push_back(priorities_[id]);
+    }
+    forest_.leaves_.push_back({first, static_cast<uint32_t>(ids.size())});
+    forest_.stats_.leaf_count++;
+    forest_.stats_.leaf_entry_count += static_cast<uint32_t>(ids.size());
+    forest_.stats_.max_leaf_size = std::max(forest_.stats_.max_leaf_size, static_cast<uint32_t>(ids.size()));
+    return DecisionForest::kLeafBit | it->second;
+  }
+
+  DecisionForest& forest_;
+  std::span<const MatchBox> boxes_;
+  std::span<const int32_t> priorities_;
+  const ForestLimits& limits_;
+  uint32_t leaf_rule_limit_;
+  std::size_t budget_;
+  std::size_t start_size_;
+  bool over_budget_ = false;
+  std::vector<int32_t> diff_;
+  std::vector<std::pair<uint32_t, uint32_t>> extents_;
+  std::map<std::vector<uint32_t>, uint32_t> leaf_index_;
+};
+
+// EffiCuts' separation, on the address fields only: a source or destination is "large" when it
+// spans at least 2^24 addresses of its family (IPv4 /8 or shorter; IPv6 /8 or shorter).
+uint32_t largeness_class(const MatchBox& box) {
+  auto large = [&](int first) {
+    const bool mapped_v4 = box.low[first] == box.high[first] && box.low[first + 1] == box.high[first + 1] &&
+                           box.low[first + 2] == box.high[first + 2];
+    const int word = mapped_v4 ? first + 3 : first;
+    return box.high[word] - box.low[word] >= 0x00ffffffu;
+  };
+  return (large(kSource0) ? 1u : 0u) | (large(kDestination0) ? 2u : 0u);
+}
+
+struct ArrayMarks {
+  std::size_t nodes, children, leaves, bounds, priorities;
+  ForestStats stats;
+};
+
+ArrayMarks mark(const DecisionForest& f) {
+  return {f.nodes_.size(), f.children_.size(), f.leaves_.size(), f.entry_bounds_.size(),
+          f.entry_priorities_.size(), f.stats_};
+}
+
+void roll_back(DecisionForest& f, const ArrayMarks& m) {
+  f.nodes_.resize(m.nodes);
+  f.children_.resize(m.children);
+  f.leaves_.resize(m.leaves);
+  f.entry_bounds_.resize(m.bounds);
+  f.entry_priorities_.resize(m.priorities);
+  f.stats_ = m.stats;
+}
+
+}  // namespace
+
+std::unique_ptr<DecisionForest> DecisionForest::build(std::span<const MatchBox> boxes,
+                                                      std::span<const int32_t> priorities,
+                                                      const ForestLimits& limits) {
+  auto forest = std::make_unique<DecisionForest>();
+  DecisionForest& f = *forest;
+  // Leaves compare only the dimensions some box constrains.
+  for (uint8_t d = 0; d < kDimCount; ++d) {
+    const bool constrained = std::any_of(boxes.begin(), boxes.end(), [&](const MatchBox& b) {
+      return b.low[d] != 0 || b.high[d] != kDimMax[d];
+    });
+    if (constrained) f.lane_dims_[f.lane_count_++] = d;
+  }
+  f.vector_count_ = std::max<uint32_t>(1, (f.lane_count_ + 3) / 4);
+  if (boxes.empty()) return forest;
+
+  std::vector<uint32_t> ids(boxes.size());
+  std::iota(ids.begin(), ids.end(), 0u);
+  std::stable_sort(ids.begin(), ids.end(),
+                   [&](uint32_t a, uint32_t b) { return priorities[a] < priorities[b]; });
+  const std::size_t entry_size = std::size_t{f.entry_stride()} * 4 + sizeof(int32_t);
+  const std::size_t budget = limits.budget_base_size + limits.budget_size_per_box * boxes.size();
+
+  uint32_t root = 0;
+  const ArrayMarks empty = mark(f);
+  if (TreeBuilder(f, boxes, priorities, limits, limits.leaf_rule_limit, budget).build(ids, root)) {
+    f.trees_.push_back({root, priorities[ids.front()]});
+  } else {
+    roll_back(f, empty);
+    f.stats_.separated = true;
+    std::array<std::vector<uint32_t>, 4> groups;
+    for (uint32_t id : ids) groups[largeness_class(boxes[id])].push_back(id);
+    for (auto& group : groups) {
+      if (group.empty()) continue;
+      // The group's share of the budget, never less than one flat leaf of all its boxes.
+      const std::size_t share = std::max(budget * group.size() / boxes.size(),
+                                         entry_size * group.size() + 4096);
+      for (uint32_t leaf_limit = limits.leaf_rule_limit;; leaf_limit *= 2) {
+        const ArrayMarks before = mark(f);
+        if (TreeBuilder(f, boxes, priorities, limits, leaf_limit, share).build(group, root)) break;
+        roll_back(f, before);
+      }
+      f.trees_.push_back({root, priorities[group.front()]});
+    }
+    std::sort(f.trees_.begin(), f.trees_.end(),
+              [](const Tree& a, const Tree& b) { return a.best_priority < b.best_priority; });
+  }
+  f.stats_.tree_count = static_cast<uint32_t>(f.trees_.size());
+  f.nodes_.shrink_to_fit();
+  f.children_.shrink_to_fit();
+  f.leaves_.shrink_to_fit();
+  f.entry_bounds_.shrink_to_fit();
+  f.entry_priorities_.shrink_to_fit();
+  return forest;
+}
+
+}  // namespace dfw::classifier

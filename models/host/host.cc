@@ -1,0 +1,360 @@
+#include "models/host.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "models/switch.h"
+#include "sim/rng.h"
+
+namespace models {
+
+namespace {
+
+uint64_t mac_key(const uint8_t* bytes) {
+  uint64_t key = 0;
+  for (int i = 0; i < 6; ++i) key = (key << 8) | bytes[i];
+  return key;
+}
+
+uint64_t mac_key(const std::array<uint8_t, 6>& mac) { return mac_key(mac.data()); }
+
+dfw::PacketView view_of(const Packet& p) {
+  dfw::PacketView view;
+  view.data = p.header.data();
+  view.header_size = p.header_size;
+  view.wire_size = p.wire_size;
+  view.segment_count = p.segment_count;
+  return view;
+}
+
+}  // namespace
+
+// A VM's virtual NIC on this host: what its transport stack transmits through.
+class Host::VNic final : public PacketTransmitter {
+ public:
+  VNic(Host& host, VmIndex vm) : host_(host), vm_(vm) {}
+  void transmit(Packet* packet) override { host_.vnic_transmit(*this, packet); }
+  VmIndex vm() const { return vm_; }
+  FifoServer& queue() { return queue_; }
+
+ private:
+  Host& host_;
+  VmIndex vm_;
+  FifoServer queue_;
+};
+
+Host::Host(std::string name, uint32_t index, const HostParams& params, sim::Kernel& kernel,
+           PacketPool& pool, VmTable& vms, Fabric& fabric, const CostModel& cost)
+    : name_(std::move(name)),
+      index_(index),
+      params_(params),
+      kernel_(kernel),
+      pool_(pool),
+      vms_(vms),
+      fabric_(fabric),
+      cost_(cost),
+      entity_(kernel.add_entity("host/" + name_)),
+      rss_key_(sim::stable_hash("rss/" + name_)),
+      clock_(kernel),
+      timers_(kernel, entity_),
+      log_(kernel),
+      env_{clock_, timers_, log_, metrics_, *this},
+      datapath_(std::make_unique<dfw::Datapath>(params.datapath)),
+      cores_(std::max<uint32_t>(params.cores, 1)) {
+  if (params_.cores == 0 || params_.clock_hz == 0 || params_.rx_queue_count == 0) {
+    std::fprintf(stderr, "models: host '%s' needs cores, clock_hz and rx_queue_count > 0\n",
+                 name_.c_str());
+    std::abort();
+  }
+  generated_.reserve(8);
+  counters_.cores.resize(cores_.size());
+  datapath_->set_frame_sink(static_cast<platform::FrameSink*>(this));
+  expiry_timer_ = timers_.create_timer([this] { on_expiry_timer(); });
+  fabric_.attach_host(index_, *this, entity_);
+}
+
+Host::~Host() = default;
+
+uint32_t Host::core_for(uint64_t flow_hash) const {
+  const uint32_t queue = ecmp_select(flow_hash, rss_key_, params_.rx_queue_count);
+  return queue % static_cast<uint32_t>(cores_.size());
+}
+
+dfw::Status Host::add_vm(VmIndex vm, dfw::RuleTablePtr rules) {
+  if (vm >= vms_.size()) return dfw::Status::error("add_vm: no VM with index " + std::to_string(vm));
+  if (vnics_.count(vm)) return dfw::Status::error("add_vm: VM '" + vms_[vm].name + "' is already on host '" + name_ + "'");
+  dfw::Status status = datapath_->add_port(vm, std::move(rules));
+  if (!status) return status;
+  auto vnic = std::make_unique<VNic>(*this, vm);
+  Vm& v = vms_[vm];
+  v.transmitter = vnic.get();
+  v.host = index_;
+  vnics_.emplace(vm, std::move(vnic));
+  mac_table_[mac_key(v.mac)] = vm;
+  fabric_.set_vm_host(vm, index_);
+  return status;
+}
+
+dfw::Status Host::remove_vm(VmIndex vm) {
+  auto it = vnics_.find(vm);
+  if (it == vnics_.end()) return dfw::Status::error("remove_vm: VM " + std::to_string(vm) + " is not on host '" + name_ + "'");
+  dfw::Status status = datapath_->remove_port(vm);
+  if (!status) return status;
+  Vm& v = vms_[vm];
+  if (v.transmitter == it->second.get()) v.transmitter = nullptr;
+  vnics_.erase(it);
+  for (auto m = mac_table_.begin(); m != mac_table_.end();) {
+    if (m->second == vm) m = mac_table_.erase(m); else ++m;
+  }
+  return status;
+}
+
+dfw::Status Host::install_rules(VmIndex vm, dfw::RuleTablePtr rules) {
+  return datapath_->install_rules(vm, std::move(rules), kernel_.now().ns());
+}
+
+VmIndex Host::local_vm_by_mac(const Packet& packet, int offset) const {
+  if (packet.header_size < offset + 6) return kNoVm;
+  const auto it = mac_table_.find(mac_key(packet.header.data() + offset));
+  return it == mac_table_.end() ? kNoVm : it->second;
+}
+
+void Host::drop(Packet* packet, HostDropReason reason) {
+  ++counters_.host_drops[static_cast<std::size_t>(reason)];
+  pool_.release(packet);
+}
+
+void Host::drop(Packet* packet, dfw::DropReason reason) {
+  ++counters_.dfw_drops[static_cast<std::size_t>(reason)];
+  pool_.release(packet);
+}
+
+void Host::vnic_transmit(VNic& vnic, Packet* packet) {
+  const Vm& vm = vms_[vnic.vm()];
+  if (!vm.running) {
+    drop(packet, HostDropReason::kVmNotRunning);
+    return;
+  }
+  const sim::Time now = kernel_.now();
+  FifoServer& queue = vnic.queue();
+  queue.drain(now);
+  const uint64_t size = packet->wire_size;
+  if (queue.occupancy_size() > 0 &&
+      queue.occupancy_size() + size > params_.vnic_queue_size.count()) {
+    drop(packet, HostDropReason::kVnicQueueFull);
+    return;
+  }
+  ++counters_.packets_from_vms;
+  counters_.bytes_from_vms += size;
+  packet->source_vm = vnic.vm();
+  const sim::Time leaves = queue.admit(now, vm.vnic_rate.transmit_time(sim::Bytes(size)), size);
+  kernel_.schedule_at(leaves, entity_, [this, packet] { egress(packet); });
+}
+
+sim::Time Host::charge(Core& core, uint64_t cycles) {
+  const unsigned __int128 scaled = static_cast<unsigned __int128>(cycles) * 1'000'000'000ULL;
+  const int64_t ns = static_cast<int64_t>((scaled + params_.clock_hz - 1) / params_.clock_hz);
+  core.busy_cycles += cycles;
+  return core.server.admit(kernel_.now(), sim::Nanos(ns), 1);
+}
+
+bool Host::check(Packet* packet, VmIndex port, dfw::Direction direction, uint64_t& cycles) {
+  current_packet_ = packet;
+  const dfw::Result result = datapath_->process(port, direction, view_of(*packet), kernel_.now().ns());
+  current_packet_ = nullptr;
+  cycles += cost_.cycles(result.work, *packet);
+  if (result.connection_created) note_connection_created();
+  if (result.verdict == dfw::Verdict::kAllow) return true;
+  ++counters_.dfw_drops[static_cast<std::size_t>(result.reason)];
+  return false;
+}
+
+void Host::egress(Packet* packet) {
+  const sim::Time now = kernel_.now();
+  Core& core = cores_[core_for(packet->flow_hash)];
+  core.server.drain(now);
+  if (core.server.occupancy_count() >= params_.core_queue_packets) {
+    drop(packet, HostDropReason::kCoreBacklogFull);
+    return;
+  }
+  // vSwitch learning: a source MAC seen from a local vNIC belongs to that VM.
+  if (packet->header_size >= 12) {
+    const uint64_t source_mac = mac_key(packet->header.data() + 6);
+    if (mac_table_.find(source_mac) == mac_table_.end()) mac_table_.emplace(source_mac, packet->source_vm);
+  }
+  uint64_t cycles = 0;
+  bool allowed = check(packet, packet->source_vm, dfw::Direction::kEgress, cycles);
+  const VmIndex local = allowed ? local_vm_by_mac(*packet, 0) : kNoVm;
+  if (local != kNoVm) {
+    packet->destination_vm = local;
+    allowed = check(packet, local, dfw::Direction::kIngress, cycles);
+  }
+  ++core.packets;
+  const sim::Time done = charge(core, cycles);
+  schedule_generated_frames(done);
+  if (!allowed) {
+    pool_.release(packet);  // counted by check()
+    return;
+  }
+  if (local != kNoVm) {
+    ++counters_.packets_local;
+    schedule_next(packet, Next::kDeliver, done);
+  } else {
+    schedule_next(packet, Next::kFabric, done);
+  }
+}
+
+void Host::receive_from_fabric(Packet* packet, uint32_t /*uplink*/) {
+  const sim::Time now = kernel_.now();
+  ++counters_.packets_from_fabric;
+  counters_.bytes_from_fabric += packet->wire_size;
+  const VmIndex local = local_vm_by_mac(*packet, 0);
+  if (local == kNoVm) {
+    drop(packet, HostDropReason::kUnknownDestination);
+    return;
+  }
+  packet->destination_vm = local;
+  Core& core = cores_[core_for(packet->flow_hash)];
+  core.server.drain(now);
+  if (core.server.occupancy_count() >= params_.core_queue_packets) {
+    drop(packet, HostDropReason::kCoreBacklogFull);
+    return;
+  }
+  uint64_t cycles = 0;
+  const bool allowed = check(packet, local, dfw::Direction::kIngress, cycles);
+  ++core.packets;
+  const sim::Time done = charge(core, cycles);
+  schedule_generated_frames(done);
+  if (!allowed) {
+    pool_.release(packet);
+    return;
+  }
+  schedule_next(packet, Next::kDeliver, done);
+}
+
+void Host::schedule_next(Packet* packet, Next next, sim::Time at) {
+  if (next == Next::kDeliver) {
+    kernel_.schedule_at(at, entity_, [this, packet] { deliver(packet); });
+  } else {
+    kernel_.schedule_at(at, entity_, [this, packet] {
+      ++counters_.packets_to_fabric;
+      counters_.bytes_to_fabric += packet->wire_size;
+      fabric_.send_from_host(index_, packet);
+    });
+  }
+}
+
+void Host::deliver(Packet* packet) {
+  const VmIndex vm = packet->destination_vm;
+  if (vm >= vms_.size() || vnics_.count(vm) == 0 || !vms_[vm].running) {
+    drop(packet, HostDropReason::kVmNotRunning);
+    return;
+  }
+  PacketReceiver* receiver = vms_[vm].receiver;
+  if (receiver == nullptr) {
+    drop(packet, HostDropReason::kNoReceiver);
+    return;
+  }
+  latency_.record((kernel_.now() - packet->sent_at).ns());
+  ++counters_.packets_delivered;
+  counters_.bytes_delivered += packet->wire_size;
+  receiver->receive(packet);
+}
+
+// platform::FrameSink: dfw originated a frame (reject rule) while checking current_packet_.
+void Host::transmit(uint32_t port, bool toward_vm, const uint8_t* frame, uint32_t size) {
+  Packet* p = pool_.allocate();
+  const uint32_t copied = std::min<uint32_t>(size, kMaxHeaderSize);
+  std::memcpy(p->header.data(), frame, copied);
+  p->header_size = static_cast<uint16_t>(copied);
+  p->wire_size = std::max<uint32_t>(size, 64);
+  p->payload_size = 0;
+  p->segment_count = 1;
+  p->sent_at = kernel_.now();
+  p->ecn_marked = false;
+  const Packet* cause = current_packet_;
+  VmIndex peer = kNoVm;
+  if (cause != nullptr) {
+    p->flow = cause->flow;
+    p->flow_hash = cause->flow_hash;
+    peer = cause->source_vm == port ? cause->destination_vm : cause->source_vm;
+  } else {
+    p->flow = kNoFlow;
+    p->flow_hash = 0;
+  }
+  if (toward_vm) {
+    p->source_vm = peer;
+    p->destination_vm = port;
+  } else {
+    p->source_vm = port;
+    p->destination_vm = peer;
+  }
+  ++counters_.frames_generated;
+  generated_.push_back({p, toward_vm});
+}
+
+void Host::schedule_generated_frames(sim::Time at) {
+  for (const GeneratedFrame& g : generated_) {
+    Packet* p = g.packet;
+    if (g.toward_vm) {
+      schedule_next(p, Next::kDeliver, at);
+      continue;
+    }
+    const VmIndex local = local_vm_by_mac(*p, 0);
+    if (local != kNoVm) {
+      p->destination_vm = local;
+      ++counters_.packets_local;
+      schedule_next(p, Next::kDeliver, at);
+    } else {
+      schedule_next(p, Next::kFabric, at);
+    }
+  }
+  generated_.clear();
+}
+
+void Host::note_connection_created() {
+  if (expiry_timer_->armed()) return;
+  expiry_timer_->arm(std::max(kernel_.now(), last_expiry_ + params_.expiry_interval).ns());
+}
+
+void Host::on_expiry_timer() {
+  const sim::Time now = kernel_.now();
+  const uint64_t expired_before = datapath_->stats().connections_expired;
+  const int64_t next = datapath_->expire(now.ns());
+  const uint64_t expired = datapath_->stats().connections_expired - expired_before;
+  last_expiry_ = now;
+  ++counters_.expiry_sweeps;
+  if (expired > 0) {
+    Core& core = cores_[0];
+    core.server.drain(now);
+    charge(core, cost_.expiry_cycles(expired));
+  }
+  if (next != INT64_MAX) {
+    expiry_timer_->arm(std::max(next, (now + params_.expiry_interval).ns()));
+  }
+}
+
+HostSample Host::sample(sim::Time now) {
+  HostSample s = counters_;
+  s.time_ns = now.ns();
+  const dfw::DatapathStats stats = datapath_->stats();
+  s.live_connections = stats.live_connections;
+  s.connections_created = stats.connections_created;
+  s.connections_expired = stats.connections_expired;
+  for (std::size_t i = 0; i < cores_.size(); ++i) {
+    Core& core = cores_[i];
+    core.server.drain(now);
+    CoreSample& c = s.cores[i];
+    c.busy_ns = core.server.busy_time(now).ns();
+    c.busy_cycles = core.busy_cycles;
+    c.packets = core.packets;
+    c.backlog_packets = core.server.occupancy_count();
+    c.backlog_peak_packets = core.server.peak_count();
+    core.server.reset_peaks();
+  }
+  return s;
+}
+
+}  // namespace models

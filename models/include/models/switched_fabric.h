@@ -1,0 +1,119 @@
+#pragma once
+// The packet-level fabric: switches and links built from a topology graph, routed by shortest
+// paths (hop count) with ECMP over every equal-cost next hop.
+//
+// Topologies. Every builder produces a FabricGraph (named switches, hosts, and bidirectional
+// edges with link parameters) and build_switched_fabric() turns it into switches and links:
+//  - leaf_spine_graph: `leaves` leaf switches, each with `hosts_per_leaf` hosts, fully meshed to
+//    `spines` spine switches. With uplinks_per_host = 2 a host has two parallel links to its leaf
+//    (an active/active bond); the host picks one per flow by flow hash.
+//  - star_graph: one switch, every host on it.
+//  - any FabricGraph written by hand (the scenario's `graph` kind).
+// Hosts never forward: a route never transits a host. Each edge becomes two links (one per
+// direction), each with the output queue of the port that feeds it.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/fabric.h"
+#include "models/link.h"
+#include "models/switch.h"
+
+namespace models {
+
+struct FabricGraph {
+  struct Edge {
+    std::string a;  // node names: a switch or a host
+    std::string b;
+    LinkParams params;
+  };
+  std::vector<std::string> switch_names;
+  std::vector<std::string> host_names;  // index in this list = host index
+  std::vector<Edge> edges;
+};
+
+struct LeafSpineParams {
+  uint32_t leaves = 2;            // count of leaf (top-of-rack) switches
+  uint32_t spines = 2;            // count of spine switches
+  uint32_t hosts_per_leaf = 2;    // count
+  uint32_t uplinks_per_host = 1;  // count, 1 or 2 (active/active to the host's leaf)
+  LinkParams host_link;           // host <-> leaf
+  LinkParams fabric_link{sim::DataRate::gbps(40), sim::Micros(1), sim::Bytes{1024 * 1024}, {}};
+
+  // Host-facing capacity over spine-facing capacity of one leaf (1.0: non-blocking).
+  double oversubscription() const;
+};
+
+struct StarParams {
+  uint32_t uplinks_per_host = 1;  // count, 1 or 2
+  LinkParams host_link;
+};
+
+// `host_names` gives the hosts in host-index order; a leaf-spine needs leaves x hosts_per_leaf of
+// them (host i sits on leaf i / hosts_per_leaf). On a parameter error returns false with `error`.
+bool leaf_spine_graph(const LeafSpineParams& params, const std::vector<std::string>& host_names,
+                      FabricGraph& out, std::string& error);
+bool star_graph(const StarParams& params, const std::vector<std::string>& host_names,
+                FabricGraph& out, std::string& error);
+
+class SwitchedFabric final : public Fabric {
+ public:
+  ~SwitchedFabric() override;
+
+  uint32_t host_count() const override { return static_cast<uint32_t>(host_uplinks_.size()); }
+  void attach_host(uint32_t host, HostPort& port, sim::EntityId entity) override;
+  void send_from_host(uint32_t host, Packet* packet) override;
+  void set_vm_host(VmIndex vm, uint32_t host) override;
+  std::size_t link_count() const override { return links_.size(); }
+  Link& link(std::size_t index) override { return *links_[index]; }
+  uint64_t no_route_drops() const override;
+
+  std::size_t switch_count() const { return switches_.size(); }
+  Switch& switch_at(std::size_t index) { return *switches_[index]; }
+  // The index of the named switch, or SIZE_MAX.
+  std::size_t find_switch(const std::string& name) const;
+  // The host's uplinks (host -> switch links), in edge order.
+  const std::vector<Link*>& uplinks(uint32_t host) const { return host_uplinks_[host]; }
+  uint32_t vm_host(VmIndex vm) const { return vm < vm_hosts_.size() ? vm_hosts_[vm] : kNoHost; }
+
+  // Follows the path a packet with these fields would take from `source_host` (first uplink
+  // choice, then each switch's ECMP choice) and returns the names of the links it crosses.
+  // Empty if it would be dropped. For tests and tools; no side effects.
+  std::vector<std::string> trace_route(uint32_t source_host, VmIndex destination_vm,
+                                       uint64_t flow_hash) const;
+
+ private:
+  friend std::unique_ptr<SwitchedFabric> build_switched_fabric(const FabricGraph&, sim::Kernel&,
+                                                               PacketPool&, std::string&);
+  class HostAttachment;
+  SwitchedFabric(sim::Kernel& kernel, PacketPool& pool);
+
+  sim::Kernel& kernel_;
+  PacketPool& pool_;
+  std::vector<uint32_t> vm_hosts_;  // the VM directory switches read
+  std::vector<std::unique_ptr<Link>> links_;
+  std::vector<std::unique_ptr<Switch>> switches_;
+  std::vector<std::string> switch_names_;
+  std::vector<std::vector<Link*>> host_uplinks_;
+  // For each host, the switch-to-host links and the node they come from (for attach_host).
+  std::vector<std::vector<Link*>> host_downlinks_;
+  std::vector<std::unique_ptr<HostAttachment>> attachments_;
+  // Link index -> (switch index, or kNoPort for a host; port index on that switch) for tracing.
+  struct LinkEnd {
+    uint32_t switch_index;
+    uint32_t host_index;
+  };
+  std::vector<LinkEnd> link_far_end_;
+  uint64_t host_no_route_drops_ = 0;
+};
+
+// Builds switches, links and routes. Every switch gets a kernel entity "switch/<name>". Returns
+// nullptr with `error` on an unknown node name, a duplicate name, a host with more than two
+// links, a link between two hosts, or a pair of hosts with no path between them.
+std::unique_ptr<SwitchedFabric> build_switched_fabric(const FabricGraph& graph,
+                                                      sim::Kernel& kernel, PacketPool& pool,
+                                                      std::string& error);
+
+}  // namespace models

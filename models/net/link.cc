@@ -1,0 +1,84 @@
+#include "models/link.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace models {
+
+std::string_view link_drop_reason_name(LinkDropReason reason) {
+  switch (reason) {
+#define MODELS_X(name, text) \
+  case LinkDropReason::name: \
+    return text;
+    MODELS_LINK_DROP_REASONS(MODELS_X)
+#undef MODELS_X
+    case LinkDropReason::kCount:
+      break;
+  }
+  return "unknown";
+}
+
+Link::Link(std::string name, const LinkParams& params, sim::Kernel& kernel, PacketPool& pool)
+    : name_(std::move(name)), params_(params), kernel_(kernel), pool_(pool) {
+  if (params_.rate.bits_per_second() == 0 || params_.delay < sim::Time::zero()) {
+    std::fprintf(stderr, "models: link '%s' needs a positive rate and a delay >= 0\n",
+                 name_.c_str());
+    std::abort();
+  }
+}
+
+void Link::connect(LinkReceiver& receiver, sim::EntityId receiver_entity, uint32_t receiver_port) {
+  receiver_ = &receiver;
+  receiver_entity_ = receiver_entity;
+  receiver_port_ = receiver_port;
+}
+
+void Link::drop(Packet* packet, LinkDropReason reason) {
+  ++counters_.drops[static_cast<std::size_t>(reason)];
+  pool_.release(packet);
+}
+
+bool Link::send(Packet* packet) {
+  if (receiver_ == nullptr) {
+    std::fprintf(stderr, "models: link '%s' used before connect()\n", name_.c_str());
+    std::abort();
+  }
+  if (!up_) {
+    drop(packet, LinkDropReason::kLinkDown);
+    return false;
+  }
+  const sim::Time now = kernel_.now();
+  server_.drain(now);
+  const uint64_t queued = server_.occupancy_size();
+  const uint64_t size = packet->wire_size;
+  if (queued > 0 && queued + size > params_.queue_size.count()) {
+    drop(packet, LinkDropReason::kQueueFull);
+    return false;
+  }
+  if (params_.ecn_threshold && queued >= params_.ecn_threshold->count()) {
+    packet->ecn_marked = true;
+    ++counters_.ecn_marked;
+  }
+  const sim::Time finish = server_.admit(now, params_.rate.transmit_time(sim::Bytes(size)), size);
+  ++counters_.packets;
+  counters_.bytes += size;
+  counters_.segments += packet->segment_count;
+  LinkReceiver* receiver = receiver_;
+  const uint32_t port = receiver_port_;
+  kernel_.schedule_at(finish + params_.delay, receiver_entity_,
+                      [receiver, packet, port] { receiver->receive_from_link(packet, port); });
+  return true;
+}
+
+LinkSample Link::sample(sim::Time now) {
+  server_.drain(now);
+  LinkSample s = counters_;
+  s.time_ns = now.ns();
+  s.busy_ns = server_.busy_time(now).ns();
+  s.queue_size = server_.occupancy_size();
+  s.queue_peak_size = server_.peak_size();
+  server_.reset_peaks();
+  return s;
+}
+
+}  // namespace models
