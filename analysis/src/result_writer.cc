@@ -262,6 +262,10 @@ std::unique_ptr<ResultWriter> ResultWriter::create(const std::string& path, std:
     error = "cannot write '" + path + "': directory '" + parent.string() + "' does not exist";
     return nullptr;
   }
+  if (std::filesystem::is_directory(path, ec)) {
+    error = "cannot write '" + path + "': it is a directory";
+    return nullptr;
+  }
   const std::string temporary_path = path + ".tmp-" + std::to_string(::getpid());
   if (std::filesystem::exists(temporary_path, ec)) {
     error = "cannot write '" + path + "': temporary file '" + temporary_path +

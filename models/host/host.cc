@@ -83,10 +83,31 @@ uint32_t Host::core_for(uint64_t flow_hash) const {
 }
 
 dfw::Status Host::add_vm(VmIndex vm, dfw::RuleTablePtr rules) {
-  if (vm >= vms_.size()) return dfw::Status::error("add_vm: no VM with index " + std::to_string(vm));
-  if (vnics_.count(vm)) return dfw::Status::error("add_vm: VM '" + vms_[vm].name + "' is already on host '" + name_ + "'");
-  dfw::Status status = datapath_->add_port(vm, std::move(rules));
+  dfw::Status status = check_new_vm(vm);
   if (!status) return status;
+  status = datapath_->add_port(vm, std::move(rules));
+  if (status) attach_vnic(vm);
+  return status;
+}
+
+dfw::Status Host::import_vm(VmIndex vm, std::span<const uint8_t> blob, dfw::RuleTablePtr rules) {
+  dfw::Status status = check_new_vm(vm);
+  if (!status) return status;
+  status = datapath_->import_port(vm, blob, std::move(rules), kernel_.now().ns());
+  if (!status) return status;
+  attach_vnic(vm);
+  if (datapath_->connection_count(vm) > 0) note_connection_created();
+  return status;
+}
+
+dfw::Status Host::check_new_vm(VmIndex vm) const {
+  if (vm >= vms_.size()) return dfw::Status::error("no VM with index " + std::to_string(vm));
+  if (vnics_.count(vm))
+    return dfw::Status::error("VM '" + vms_[vm].name + "' is already on host '" + name_ + "'");
+  return dfw::Status::ok();
+}
+
+void Host::attach_vnic(VmIndex vm) {
   auto vnic = std::make_unique<VNic>(*this, vm);
   Vm& v = vms_[vm];
   v.transmitter = vnic.get();
@@ -94,7 +115,6 @@ dfw::Status Host::add_vm(VmIndex vm, dfw::RuleTablePtr rules) {
   vnics_.emplace(vm, std::move(vnic));
   mac_table_[mac_key(v.mac)] = vm;
   fabric_.set_vm_host(vm, index_);
-  return status;
 }
 
 dfw::Status Host::remove_vm(VmIndex vm) {

@@ -113,6 +113,14 @@ std::unique_ptr<FlowGenerator> FlowGenerator::create(sim::Kernel& kernel, const 
     for (std::size_t t = 0; t + 1 < params.tiers.size(); ++t)
       for (VmIndex v : g->destination_lists_[t]) sources.push_back(v);
   }
+  if (params.ipv6) {
+    for (VmIndex v = 0; v < n; ++v) {
+      if (!vms[v].has_ipv6) {
+        error = where + "ipv6: VM " + vms[v].name + " has no IPv6 address";
+        return nullptr;
+      }
+    }
+  }
 
   // Reference capacity per source.
   std::vector<double> capacity(sources.size());

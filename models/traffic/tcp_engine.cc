@@ -124,6 +124,7 @@ void TcpEngine::accept(Packet* syn, const ParsedFrame& frame) {
   c.rcv_nxt = 1;
   // Window scaling is used only if both SYNs carry the option (RFC 7323 section 2.2).
   if (frame.tcp.window_scale_option >= 0) {
+    c.peer_offered_wscale = true;
     c.snd_wscale = static_cast<uint8_t>(std::min<int>(frame.tcp.window_scale_option, 14));
     c.rcv_wscale = window_shift_for(p.receive_buffer.count());
   }
@@ -163,8 +164,8 @@ void TcpEngine::emit(TcpConnection& c, uint8_t flags, uint64_t offset, uint32_t 
   if (syn) {
     f.window = static_cast<uint16_t>(std::min<uint64_t>(window, 0xFFFF));
     f.mss_option = static_cast<uint16_t>(stack_.params_.tcp.mss);
-    // A SYN-ACK carries the option only if the SYN did (then rcv_wscale was set in accept()).
-    if (c.is_client || c.snd_wscale != 0 || c.rcv_wscale != 0)
+    // A SYN-ACK carries the option only if the SYN did (RFC 7323 section 1.3).
+    if (c.is_client || c.peer_offered_wscale)
       f.window_scale_option = static_cast<int8_t>(c.rcv_wscale);
   } else {
     f.window = static_cast<uint16_t>(std::min<uint64_t>(window >> c.rcv_wscale, 0xFFFF));

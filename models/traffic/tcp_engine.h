@@ -63,6 +63,7 @@ struct TcpConnection {
   uint64_t recover = 0;          // NewReno: snd_max when loss recovery began
   uint8_t snd_wscale = 0;        // shift applied to windows the peer advertises
   uint8_t rcv_wscale = 0;        // shift applied to windows we advertise
+  bool peer_offered_wscale = false;  // the peer's SYN carried the option (passive side)
   bool syn_retransmitted = false;
 
   // Retransmission timer (RFC 6298), nanoseconds.

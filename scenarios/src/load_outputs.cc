@@ -10,7 +10,8 @@ void read_outputs(LoadContext& ctx, const YAML::Node& node, Scenario& s, const N
   r.check_keys({"path", "interval", "pcap", "pcap_directory"});
   OutputSpec& out = s.outputs;
   r.read_string("path", out.path);
-  if (r.read_duration("interval", out.interval, Need::optional, ZeroIs::rejected) && out.interval > s.duration) {
+  if (r.read_duration("interval", out.interval, Need::optional, ZeroIs::rejected) && index.duration_valid &&
+      out.interval > s.duration) {
     ctx.warning(*r.find("interval"), r.field("interval"),
                 "interval " + sim::to_string(out.interval) + " is longer than the run (" + sim::to_string(s.duration) +
                     "); time series will hold at most one sample");

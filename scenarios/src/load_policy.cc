@@ -8,6 +8,7 @@
 
 #include "addresses.h"
 #include "sections.h"
+#include "syntax_field.h"
 #include "suggest.h"
 
 namespace scenarios::detail {
@@ -256,7 +257,8 @@ void read_policy(LoadContext& ctx, const YAML::Node& node, Scenario& scenario, N
   try {
     root = YAML::Load(text.str());
   } catch (const YAML::ParserException& e) {
-    ctx.diagnostics().error({path.string(), e.mark.line + 1, e.mark.column + 1}, "", "YAML syntax error: " + e.msg);
+    ctx.diagnostics().error({path.string(), e.mark.line + 1, e.mark.column + 1}, field_near_line(text.str(), e.mark.line + 1),
+                            "YAML syntax error: " + e.msg);
     return;
   }
   LoadContext file_ctx(ctx.diagnostics(), path.string(), path.parent_path());

@@ -46,8 +46,8 @@ const std::vector<ActionSpec>& actions() {
       {"heal_partition", {}},
       {"restart_agent", {{"host", ArgKind::host, true}, {"connections", ArgKind::choice, false, {"keep", "flush"}}}},
       {"set_rule_action",
-       {{"rule", ArgKind::rule, true}, {"action", ArgKind::choice, true, {"allow", "drop", "reject"}}}},
-      {"set_default_action", {{"action", ArgKind::choice, true, {"allow", "drop", "reject"}}}},
+       {{"rule", ArgKind::rule, true}, {"verdict", ArgKind::choice, true, {"allow", "drop", "reject"}}}},
+      {"set_default_action", {{"verdict", ArgKind::choice, true, {"allow", "drop", "reject"}}}},
       {"relabel", {{"vm", ArgKind::vm, true}, {"labels", ArgKind::labels, true}}},
   };
   return kActions;
@@ -115,22 +115,27 @@ bool read_arg(LoadContext& ctx, const YAML::Node& value, const std::string& path
   return false;
 }
 
+// An event with the index of its entry in the file. The YAML node itself is not stored here:
+// sorting assigns elements, and assigning a YAML::Node rewrites the node it refers to.
 struct PendingEvent {
   TimelineEvent event;
-  YAML::Node node;
-  std::string path;
+  size_t index;
 };
 
 // Follows the events in time order and reports actions that contradict the state they find:
 // migrating a VM to the host it is on, failing a failed host, bringing up a link that is up.
-void check_sequence(LoadContext& ctx, std::vector<PendingEvent>& events, const Scenario& s) {
+void check_sequence(LoadContext& ctx, const YAML::Node& timeline, const std::vector<PendingEvent>& events,
+                    const Scenario& s) {
   std::map<std::string, std::string> vm_host;
   for (const VmSpec& vm : s.vms) vm_host[vm.name] = vm.host;
   std::set<std::string> failed_hosts, down_links, failed_switches;
+  auto report = [&](const PendingEvent& e, const std::string& message) {
+    ctx.error(timeline[e.index], join_path("timeline", e.index), message);
+  };
   auto toggle = [&](std::set<std::string>& down, const std::string& name, bool going_down, const PendingEvent& e,
                     const char* what) {
     if (going_down == static_cast<bool>(down.count(name))) {
-      ctx.error(e.node, e.path, std::string(what) + " '" + name + "' is already " + (going_down ? "down" : "up") + " at " +
+      report(e, std::string(what) + " '" + name + "' is already " + (going_down ? "down" : "up") + " at " +
                                     sim::to_string(e.event.at));
     }
     if (going_down) down.insert(name);
@@ -141,7 +146,7 @@ void check_sequence(LoadContext& ctx, std::vector<PendingEvent>& events, const S
     const std::string& action = e.event.action;
     if (action == "migrate" && a.count("vm") && a.count("to")) {
       if (vm_host[a.at("vm")] == a.at("to")) {
-        ctx.error(e.node, e.path, "VM '" + a.at("vm") + "' is already on host '" + a.at("to") + "' at " + sim::to_string(e.event.at));
+        report(e, "VM '" + a.at("vm") + "' is already on host '" + a.at("to") + "' at " + sim::to_string(e.event.at));
       }
       vm_host[a.at("vm")] = a.at("to");
     } else if ((action == "fail_host" || action == "recover_host") && a.count("host")) {
@@ -196,17 +201,17 @@ void read_timeline(LoadContext& ctx, const YAML::Node& node, Scenario& s, const 
       if (read_arg(ctx, *value, r.field(arg.name), arg, index, text)) event.args[arg.name] = text;
       else valid = false;
     }
-    if (timed && event.at > s.duration) {
+    if (timed && index.duration_valid && event.at > s.duration) {
       ctx.warning(*r.find("at"), r.field("at"),
                   "event at " + sim::to_string(event.at) + " is after the end of the run (duration " + sim::to_string(s.duration) +
                       ") and will not happen");
     }
     all_valid = all_valid && valid;
-    if (valid) events.push_back({std::move(event), node[i], path});
+    if (valid) events.push_back({std::move(event), i});
   }
   std::stable_sort(events.begin(), events.end(), [](const PendingEvent& a, const PendingEvent& b) { return a.event.at < b.event.at; });
   // State checks only make sense when every event could be read.
-  if (all_valid) check_sequence(ctx, events, s);
+  if (all_valid) check_sequence(ctx, node, events, s);
   for (PendingEvent& e : events) s.timeline.push_back(std::move(e.event));
 }
 

@@ -397,7 +397,8 @@ void read_topology(LoadContext& ctx, const YAML::Node& node, Scenario& s, NameIn
   r.check_keys({"vm_subnet", "segment_size", "fabric", "hosts", "vms"});
   std::optional<Ipv4Prefix> subnet;
   YAML::Node subnet_node = node;
-  if (r.read_string("vm_subnet", s.vm_subnet)) subnet_node = *r.find("vm_subnet");
+  // reset(), not assignment: assigning to a YAML::Node overwrites the node it refers to.
+  if (r.read_string("vm_subnet", s.vm_subnet)) subnet_node.reset(*r.find("vm_subnet"));
   std::string subnet_error;
   subnet = parse_ipv4_prefix(s.vm_subnet, &subnet_error);
   if (!subnet) ctx.error(subnet_node, "topology.vm_subnet", subnet_error);

@@ -123,7 +123,10 @@ void read_replay(MapReader& r, TrafficSpec& t, const NameIndex& index) {
       }
       std::string vm;
       if (!tr.read_string(address, vm, Need::required)) continue;
-      if (check_reference(ctx, *tr.find(address), tr.field(address), vm, index.vm_names, "VM")) t.address_table[address] = vm;
+      // The map lookup first: a trace table can be large, the candidate scan is for the message.
+      if (index.vm_by_name.count(vm) || check_reference(ctx, *tr.find(address), tr.field(address), vm, index.vm_names, "VM")) {
+        t.address_table[address] = vm;
+      }
     }
   } else if (t.mapping == "table") {
     r.require("address_table", "a map of trace address -> VM name, for mapping: table");
@@ -155,7 +158,7 @@ void read_traffic(LoadContext& ctx, const YAML::Node& node, Scenario& s, const N
       ctx.error(*r.find("stop"), r.field("stop"), "stop " + sim::to_string(*t.stop) + " is not after start " +
                                                         sim::to_string(t.start) + " (expected stop > start)");
     }
-    if (t.start >= s.duration && r.find("start")) {
+    if (index.duration_valid && t.start >= s.duration && r.find("start")) {
       ctx.warning(*r.find("start"), r.field("start"), "starts at or after the end of the run (duration " + sim::to_string(s.duration) + ")");
     }
     s.traffic.push_back(std::move(t));

@@ -10,6 +10,7 @@
 
 #include "overrides.h"
 #include "sections.h"
+#include "syntax_field.h"
 #include "yaml_reader.h"
 
 namespace scenarios {
@@ -34,10 +35,10 @@ void read_document(LoadContext& ctx, const YAML::Node& root, Scenario& s) {
   r.check_keys(kRootKeys);
   r.read_name("name", s.name);
   r.read_string("description", s.description);
-  r.read_duration("duration", s.duration, Need::required, ZeroIs::rejected);
+  detail::NameIndex index;
+  index.duration_valid = r.read_duration("duration", s.duration, Need::required, ZeroIs::rejected);
   r.read_unsigned("seed", s.seed, Need::optional, 0, UINT64_MAX);
 
-  detail::NameIndex index;
   if (const YAML::Node* topology = r.require("topology", "a map with fabric, hosts and vms")) {
     detail::read_topology(ctx, *topology, s, index);
   }
@@ -63,7 +64,8 @@ std::optional<Scenario> load_scenario_text(std::string_view text, const std::str
   try {
     documents = YAML::LoadAll(std::string(text));
   } catch (const YAML::ParserException& e) {
-    diagnostics.error({display_name, e.mark.line + 1, e.mark.column + 1}, "", "YAML syntax error: " + e.msg);
+    diagnostics.error({display_name, e.mark.line + 1, e.mark.column + 1}, detail::field_near_line(text, e.mark.line + 1),
+                      "YAML syntax error: " + e.msg);
     return std::nullopt;
   }
   if (documents.size() > 1) {

@@ -24,6 +24,7 @@ struct NameIndex {
   FabricLayout layout;
   std::vector<std::string> link_names;    // canonical, layout order
   std::vector<std::string> rule_names;    // filled by read_policy
+  bool duration_valid = true;             // false: skip checks relative to the run's end
 };
 
 // If `name` is not among `candidates`, reports "unknown <kind> 'x' (did you mean 'y'?)".

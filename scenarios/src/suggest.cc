@@ -32,7 +32,9 @@ std::string lowered(std::string_view s) {
 
 std::string closest_match(std::string_view word, std::span<const std::string> candidates) {
   const std::string word_lower = lowered(word);
-  const size_t limit = std::max<size_t>(1, word.size() / 3);
+  // One edit for very short words (where two edits reach almost anything), else a third of the
+  // word but at least two, so that "leafs" still finds "leaves".
+  const size_t limit = word.size() <= 3 ? 1 : std::max<size_t>(2, word.size() / 3);
   size_t best_distance = std::numeric_limits<size_t>::max();
   std::string best;
   for (const std::string& candidate : candidates) {

@@ -11,8 +11,9 @@ namespace scenarios {
 // Levenshtein distance (insertions, deletions, substitutions), comparing bytes.
 size_t edit_distance(std::string_view a, std::string_view b);
 
-// The candidate closest to `word`, if it is close enough to be a plausible typo (at most a
-// third of the word's length, and at least 1, edits; a case-only difference always counts).
+// The candidate closest to `word`, if it is close enough to be a plausible typo (one edit for
+// words of up to 3 characters, else up to max(2, length / 3) edits; a case-only difference
+// always counts).
 // Returns an empty string when nothing is close.
 std::string closest_match(std::string_view word, std::span<const std::string> candidates);
 

@@ -237,7 +237,7 @@ MapReader::MapReader(LoadContext& ctx, const YAML::Node& node, std::string path,
   }
   is_map_ = true;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;  // a copy: `it->` yields a temporary proxy
     if (!key.IsScalar()) {
       ctx.error(key, path_, "map keys must be plain names, got " + describe_node(key));
       continue;

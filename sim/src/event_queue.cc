@@ -1,6 +1,5 @@
 #include "sim/event_queue.h"
 
-#include <algorithm>
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
@@ -8,8 +7,22 @@
 namespace sim {
 
 EventQueue::EventQueue() : buckets_(kBucketCount) {
-  // A little capacity up front avoids the first few regrowths of the hot vectors.
+  // A little capacity up front avoids the first few regrowths of the front. A level has
+  // kDigitValues buckets and its buffers never leave it, so its spares never outgrow this
+  // reservation.
   front_.reserve(64);
+  for (auto& spares : spare_buffers_) spares.reserve(kDigitValues);
+}
+
+void EventQueue::make_room(int b) {
+  std::vector<Item>& bucket = buckets_[b];
+  std::vector<std::vector<Item>>& spares = spare_buffers_[b / kDigitValues];
+  if (bucket.empty() && !spares.empty()) {
+    bucket.swap(spares.back());
+    spares.pop_back();
+    if (bucket.capacity() > 0) return;
+  }
+  bucket.reserve(std::max<std::size_t>(16, bucket.capacity() * 2));
 }
 
 uint32_t EventQueue::grow_slab() {
@@ -21,16 +34,6 @@ uint32_t EventQueue::grow_slab() {
     chunks_.push_back(std::make_unique<Chunk>());
   }
   return slot_count_++;
-}
-
-void EventQueue::push_not_after_front(const Item& item) {
-  if (item.time == last_) {
-    front_.push_back(item);
-    if (front_.size() > 1) std::push_heap(front_.begin(), front_.end(), AfterSameTime());
-  } else {
-    early_.push_back(item);
-    std::push_heap(early_.begin(), early_.end(), AfterFull());
-  }
 }
 
 bool EventQueue::cancel(EventId id) {
@@ -56,12 +59,16 @@ bool EventQueue::refill() {
   mask_[word] &= ~(1ULL << (b & 63));
   if (mask_[word] == 0) summary_ &= ~(1ULL << word);
 
-  if (b < kDigitValues) {
-    // Level 0: the bucket holds one time value; it becomes the front bucket as a whole. Its
-    // callbacks were prefetched when it was filled.
-    // Swapping buffers keeps this O(1); capacities circulate, so steady state allocates nothing.
-    last_ = src.front().time;
-    front_.swap(src);
+  if (b < kDigitValues || src.size() <= kSmallBucket) {
+    // A single time value, or few events: the bucket becomes the front as a whole. Every other
+    // bucket is later than all of its events, so moving last_ to its latest time keeps them after
+    // last_ and in their buckets.
+    int64_t max_time = src.front().time;
+    if (b >= kDigitValues) {
+      for (const Item& it : src) max_time = std::max(max_time, it.time);
+    }
+    last_ = max_time;
+    for (const Item& it : src) front_.push_back(it);
   } else {
     int64_t min_time = src.front().time;
     for (const Item& it : src) min_time = std::min(min_time, it.time);
@@ -81,39 +88,30 @@ bool EventQueue::refill() {
     }
   }
   src.clear();
-  if (front_.size() > 1) std::make_heap(front_.begin(), front_.end(), AfterSameTime());
+  // Level-0 and level-1 buckets come round again within 65 us of virtual time and keep their
+  // buffers; higher ones hand theirs on.
+  if (b >= 2 * kDigitValues && src.capacity() > 0) {
+    spare_buffers_[b / kDigitValues].push_back(std::move(src));
+    src = std::vector<Item>();
+  }
+  if (front_.size() > 1) std::make_heap(front_.begin(), front_.end(), RunsAfter());
   return true;
 }
 
 bool EventQueue::settle_front() {
   for (;;) {
-    if (!early_.empty()) {
-      const uint32_t i = early_.front().slot;
-      if (meta(i).state != SlotState::kCancelled) return true;
-      std::pop_heap(early_.begin(), early_.end(), AfterFull());
-      early_.pop_back();
-      release_slot(i);
-      continue;
-    }
     if (front_.empty() && !refill()) return false;
     const uint32_t i = front_.front().slot;
     if (meta(i).state != SlotState::kCancelled) return true;
-    if (front_.size() > 1) std::pop_heap(front_.begin(), front_.end(), AfterSameTime());
+    std::pop_heap(front_.begin(), front_.end(), RunsAfter());
     front_.pop_back();
     release_slot(i);
   }
 }
 
-EventQueue::Item EventQueue::take_early() {
-  std::pop_heap(early_.begin(), early_.end(), AfterFull());
-  const Item item = early_.back();
-  early_.pop_back();
-  return item;
-}
-
 Time EventQueue::peek_time() {
   if (!settle_front()) return Time::max();
-  return Time::from_ns(front_time());
+  return Time::from_ns(front_.front().time);
 }
 
 bool EventQueue::pop(Popped& out) {

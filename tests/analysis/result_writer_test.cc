@@ -270,6 +270,8 @@ TEST(ResultWriterTest, CreateFailsClearlyForAMissingDirectory) {
   EXPECT_EQ(ResultWriter::create(dir.file("missing/run.h5"), error), nullptr);
   EXPECT_THAT(error, HasSubstr("does not exist"));
   EXPECT_EQ(ResultWriter::create("", error), nullptr);
+  EXPECT_EQ(ResultWriter::create(dir.path().string(), error), nullptr);
+  EXPECT_THAT(error, HasSubstr("it is a directory"));
 }
 
 TEST(ResultWriterTest, TwoWritersOfOnePathInOneProcessAreRefused) {

@@ -95,9 +95,7 @@ bench::HoldResult measure(const bench::HoldParams& p) {
   const auto setup_start = std::chrono::steady_clock::now();
   Model model(p);
   r.setup_seconds = bench::seconds_since(setup_start);
-  const auto run_start = std::chrono::steady_clock::now();
-  r.events_run = model.run();
-  r.run_seconds = bench::seconds_since(run_start);
+  bench::time_run(r, [&model] { return model.run(); });
   return r;
 }
 

@@ -60,10 +60,10 @@ int main(int argc, char** argv) {
   }
   result.setup_seconds = bench::seconds_since(setup_start);
 
-  const auto run_start = std::chrono::steady_clock::now();
-  ns3::Simulator::Run();
-  result.run_seconds = bench::seconds_since(run_start);
-  result.events_run = g_executed;
+  bench::time_run(result, [] {
+    ns3::Simulator::Run();
+    return g_executed;
+  });
   ns3::Simulator::Destroy();
 
   if (result.events_run != params.events) {

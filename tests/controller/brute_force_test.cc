@@ -157,6 +157,9 @@ void check_packets(const Controller& controller, const std::vector<Workload>& wo
   for (WorkloadId id : controller.port_ids()) specs[id] = controller.port_spec(id);
   for (int i = 0; i < packet_count; ++i) {
     Packet packet = gen.packet(workloads);
+    if (testing::owner(workloads, packet.source) == nullptr && testing::owner(workloads, packet.destination) == nullptr) {
+      continue;  // crosses no port
+    }
     int intended_rule = -1;
     dfw::Action intended = intended_action(policy, workloads, packet, &intended_rule);
     const Workload* from = testing::owner(workloads, packet.source);
@@ -188,7 +191,7 @@ void check_packets(const Controller& controller, const std::vector<Workload>& wo
 class BruteForce : public ::testing::TestWithParam<bool> {};
 
 TEST_P(BruteForce, PerPortRulesDecideAsThePolicyIntends) {
-  for (uint32_t seed = 1; seed <= 40; ++seed) {
+  for (uint32_t seed = 1; seed <= 25; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Generator gen(seed, GetParam());
     std::vector<Workload> workloads;
@@ -204,7 +207,7 @@ TEST_P(BruteForce, PerPortRulesDecideAsThePolicyIntends) {
 // After each random change, the reported ports are exactly those whose rule set differs, and
 // every port equals what a fresh controller computes from the same inputs.
 TEST_P(BruteForce, IncrementalChangesReportExactlyTheChangedPorts) {
-  for (uint32_t seed = 100; seed < 125; ++seed) {
+  for (uint32_t seed = 100; seed < 114; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Generator gen(seed, GetParam());
     std::map<WorkloadId, Workload> workloads;
@@ -238,10 +241,14 @@ TEST_P(BruteForce, IncrementalChangesReportExactlyTheChangedPorts) {
         workloads.erase(it);
       } else if (op == 2) {
         target.labels = gen.labels(0.8);
-        changes = controller->set_labels(target.id, target.labels, error);
+        // Processes may only add keys: drop the ones the workload now has itself.
+        for (Process& p : target.processes) {
+          for (const auto& [key, value] : target.labels) p.labels.erase(key);
+        }
+        changes = controller->update_workload(target, error);
         it->second = target;
       } else if (op == 3) {
-        target.host = "host-9";
+        target.host = "moved-" + std::to_string(step);
         changes = controller->move_workload(target.id, target.host, error);
         it->second = target;
         EXPECT_EQ(changes.moved_ports.size(), 1u);
@@ -281,7 +288,9 @@ TEST_P(BruteForce, IncrementalChangesReportExactlyTheChangedPorts) {
       ASSERT_TRUE(fresh) << error.message();
       ASSERT_EQ(fresh->port_ids(), controller->port_ids());
       for (WorkloadId id : controller->port_ids()) {
-        ASSERT_TRUE(testing::same_rules(fresh->port_spec(id), controller->port_spec(id))) << "port " << id;
+        ASSERT_TRUE(testing::same_rules(fresh->port_spec(id), controller->port_spec(id)))
+            << "port " << id << "\nfresh:\n" << testing::describe(fresh->port_spec(id)) << "incremental:\n"
+            << testing::describe(controller->port_spec(id));
       }
     }
     std::vector<Workload> current;
@@ -291,8 +300,8 @@ TEST_P(BruteForce, IncrementalChangesReportExactlyTheChangedPorts) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Processes, BruteForce, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? std::string("WithProcesses") : std::string("WorkloadsOnly");
+                         [](const ::testing::TestParamInfo<bool>& param_info) {
+                           return param_info.param ? std::string("WithProcesses") : std::string("WorkloadsOnly");
                          });
 
 }  // namespace

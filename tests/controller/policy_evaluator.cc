@@ -137,6 +137,28 @@ dfw::Action evaluate_spec(const dfw::RuleSetSpec& spec, dfw::RuleDirection direc
   return spec.default_action;
 }
 
+std::string describe(const dfw::RuleSetSpec& spec) {
+  std::string out = "version " + std::to_string(spec.version) + "\n";
+  auto list = [](const std::vector<dfw::IpPrefix>& prefixes, const std::vector<std::string>& sets) {
+    std::string s = "[";
+    for (const auto& p : prefixes) s += format_prefix(p) + " ";
+    for (const auto& n : sets) s += n + " ";
+    return s + "]";
+  };
+  for (const auto& section : spec.sections) {
+    out += section.name + ":\n";
+    for (const auto& r : section.rules) {
+      out += "  id " + std::to_string(r.id) + (r.direction == dfw::RuleDirection::kIn ? " in" : " out") +
+             " proto " + std::to_string(r.protocol) + " ports " + std::to_string(r.destination_ports.first) + "-" +
+             std::to_string(r.destination_ports.last) + " icmp " + std::to_string(r.icmp_type) + " src " +
+             list(r.sources, r.source_sets) + " dst " + list(r.destinations, r.destination_sets) + " action " +
+             std::to_string(static_cast<int>(r.action)) + "\n";
+    }
+  }
+  for (const auto& [name, prefixes] : spec.ip_sets) out += name + " = " + list(prefixes, {}) + "\n";
+  return out;
+}
+
 bool same_rules(const dfw::RuleSetSpec& a, const dfw::RuleSetSpec& b) {
   if (a.default_action != b.default_action || a.sections.size() != b.sections.size()) return false;
   if (a.ip_sets.size() != b.ip_sets.size()) return false;

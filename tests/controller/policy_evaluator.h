@@ -5,6 +5,7 @@
 //    category order, else the default action);
 //  - evaluate_spec(): a linear first-match evaluation of a dfw::RuleSetSpec in one direction.
 
+#include <string>
 #include <vector>
 
 #include "controller/policy.h"
@@ -32,6 +33,9 @@ dfw::Action intended_action(const Policy& policy, const std::vector<Workload>& w
 // `rule_id` receives the deciding dfw rule id or -1.
 dfw::Action evaluate_spec(const dfw::RuleSetSpec& spec, dfw::RuleDirection direction, const Packet& packet,
                           int64_t* rule_id = nullptr);
+
+// A readable dump of a spec, for failure messages.
+std::string describe(const dfw::RuleSetSpec& spec);
 
 // Structural equality of two specs, versions aside.
 bool same_rules(const dfw::RuleSetSpec& a, const dfw::RuleSetSpec& b);

@@ -282,6 +282,22 @@ TEST_F(HostFixture, RejectRuleSendsAFrameBackToTheVm) {
   EXPECT_TRUE(stacks[b]->arrivals.empty());
 }
 
+TEST_F(HostFixture, IngressRejectAnswersTheRemoteSenderThroughTheFabric) {
+  build(1000);
+  const VmIndex a = add_vm(0, allow_all());
+  const VmIndex b = add_vm(1, deny_udp_port(9999, dfw::RuleDirection::kIn, dfw::Action::kReject));
+  send_at(sim::Time::zero(), a, b, 5000, 9999);
+  kernel.run_until(sim::Seconds(1));
+  EXPECT_EQ(dfw_drops(1, dfw::DropReason::kRuleReject), 1u);
+  EXPECT_EQ(hosts[1]->sample(kernel.now()).frames_generated, 1u);
+  EXPECT_EQ(hosts[1]->sample(kernel.now()).packets_to_fabric, 1u);  // the ICMP error
+  ASSERT_EQ(stacks[a]->arrivals.size(), 1u);
+  EXPECT_EQ(stacks[a]->arrivals[0].ip_protocol, 1u);
+  EXPECT_EQ(stacks[a]->arrivals[0].from, b);
+  EXPECT_TRUE(stacks[b]->arrivals.empty());
+  EXPECT_EQ(pool.live_count(), 0u);
+}
+
 TEST_F(HostFixture, ConnectionsExpireOnTheHostTimerAtBoundedRate) {
   HostParams params;
   params.datapath.timeouts.udp_unreplied = 1'000'000'000;  // 1 s
@@ -297,6 +313,31 @@ TEST_F(HostFixture, ConnectionsExpireOnTheHostTimerAtBoundedRate) {
   EXPECT_EQ(s.connections_expired, 1u);
   EXPECT_GE(s.expiry_sweeps, 1u);
   EXPECT_LE(s.expiry_sweeps, 3u);  // swept at 100 ms (nothing due) and at the 1 s deadline
+}
+
+TEST_F(HostFixture, ImportedVmKeepsItsConnectionsAndMovesInTheFabric) {
+  build(0);
+  const VmIndex a = add_vm(0, allow_all());
+  const VmIndex b = add_vm(1, allow_all());
+  send_at(sim::Time::zero(), a, b, 5000, 53);
+  kernel.run_until(sim::Millis(1));
+  ASSERT_EQ(hosts[0]->datapath().connection_count(a), 1u);
+  std::vector<uint8_t> blob;
+  ASSERT_TRUE(hosts[0]->datapath().export_port(a, kernel.now().ns(), blob).is_ok());
+  ASSERT_TRUE(hosts[0]->remove_vm(a).is_ok());
+  EXPECT_FALSE(hosts[0]->has_vm(a));
+  std::vector<uint8_t> corrupt = blob;
+  corrupt[corrupt.size() / 2] ^= 0xFF;
+  EXPECT_FALSE(hosts[1]->import_vm(a, corrupt, allow_all()).is_ok());
+  EXPECT_FALSE(hosts[1]->has_vm(a));
+  ASSERT_TRUE(hosts[1]->import_vm(a, blob, allow_all()).is_ok());
+  EXPECT_EQ(hosts[1]->datapath().connection_count(a), 1u);
+  EXPECT_EQ(vms[a].host, 1u);
+  EXPECT_EQ(fabric->vm_host(a), 1u);
+  send_at(sim::Millis(2), a, b, 5000, 53);  // now VM to VM on host 1
+  kernel.run_until(sim::Seconds(1));
+  EXPECT_EQ(stacks[b]->arrivals.size(), 2u);
+  EXPECT_EQ(hosts[1]->sample(kernel.now()).packets_local, 1u);
 }
 
 TEST_F(HostFixture, PacketsToAStoppedVmAreDroppedWithAReason) {

@@ -2,6 +2,8 @@
 
 #include "controller/controller.h"
 
+#include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "controller_state.h"

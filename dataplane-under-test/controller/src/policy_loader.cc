@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -89,20 +91,21 @@ class Loader {
       error(body, prefix, "expected a mapping with default_action, custom_labels, ip_lists, services, rules");
       return;
     }
-    YAML::Node rules_node, custom_node, ip_lists_node, services_node, default_node;
-    for (const auto& [key, value] : entries(body, prefix)) {
+    // Found sections (a default-constructed YAML::Node is a defined null, so keep flags apart).
+    std::optional<YAML::Node> rules_node, custom_node, ip_lists_node, services_node, default_node;
+    for (const auto& [key, value, key_at] : entries(body, prefix)) {
       if (key == "default_action") default_node = value;
       else if (key == "custom_labels") custom_node = value;
       else if (key == "ip_lists") ip_lists_node = value;
       else if (key == "services") services_node = value;
       else if (key == "rules") rules_node = value;
-      else unknown_key(value, join(prefix, key), key, {"default_action", "custom_labels", "ip_lists", "services", "rules"});
+      else unknown_key(key_at, join(prefix, key), key, {"default_action", "custom_labels", "ip_lists", "services", "rules"});
     }
-    if (default_node) load_default_action(default_node, join(prefix, "default_action"));
-    if (custom_node) load_custom_labels(custom_node, join(prefix, "custom_labels"));
-    if (ip_lists_node) load_ip_lists(ip_lists_node, join(prefix, "ip_lists"));
-    if (services_node) load_named_services(services_node, join(prefix, "services"));
-    if (rules_node) load_rules(rules_node, join(prefix, "rules"));
+    if (default_node) load_default_action(*default_node, join(prefix, "default_action"));
+    if (custom_node) load_custom_labels(*custom_node, join(prefix, "custom_labels"));
+    if (ip_lists_node) load_ip_lists(*ip_lists_node, join(prefix, "ip_lists"));
+    if (services_node) load_named_services(*services_node, join(prefix, "services"));
+    if (rules_node) load_rules(*rules_node, join(prefix, "rules"));
   }
 
   Policy policy;
@@ -128,9 +131,14 @@ class Loader {
     return prefix.empty() ? key : prefix + "." + key;
   }
 
+  struct Entry {
+    std::string key;
+    YAML::Node value;
+    YAML::Node key_node;  // errors about the key itself point here
+  };
   // A mapping's entries in document order; reports duplicate and non-scalar keys.
-  std::vector<std::pair<std::string, YAML::Node>> entries(const YAML::Node& map, const std::string& field) {
-    std::vector<std::pair<std::string, YAML::Node>> out;
+  std::vector<Entry> entries(const YAML::Node& map, const std::string& field) {
+    std::vector<Entry> out;
     std::set<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
       if (!it->first.IsScalar()) {
@@ -142,7 +150,7 @@ class Loader {
         error(it->first, join(field, key), "duplicate key");
         continue;
       }
-      out.emplace_back(key, it->second);
+      out.push_back({key, it->second, it->first});
     }
     return out;
   }
@@ -205,7 +213,7 @@ class Loader {
       error(node, field, "expected a mapping of list name to CIDRs");
       return;
     }
-    for (const auto& [name, value] : entries(node, field)) {
+    for (const auto& [name, value, key_at] : entries(node, field)) {
       std::vector<dfw::IpPrefix> prefixes;
       for (const auto& [text, at] : scalar_list(value, join(field, name), "CIDRs")) {
         dfw::IpPrefix prefix;
@@ -223,7 +231,7 @@ class Loader {
   bool load_service_map(const YAML::Node& node, const std::string& field, Service& out) {
     Service s;
     bool ok = true, has_first = false, has_last = false, has_protocol = false;
-    for (const auto& [key, value] : entries(node, field)) {
+    for (const auto& [key, value, key_at] : entries(node, field)) {
       std::string text;
       std::string sub = join(field, key);
       if (!scalar(value, sub, text, "a value")) {
@@ -258,7 +266,7 @@ class Loader {
           s.icmp_type = static_cast<int16_t>(type);
         }
       } else {
-        unknown_key(value, sub, key, {"protocol", "port_first", "port_last", "icmp_type"});
+        unknown_key(key_at, sub, key, {"protocol", "port_first", "port_last", "icmp_type"});
         ok = false;
       }
     }
@@ -284,7 +292,7 @@ class Loader {
       error(node, field, "expected a mapping of service name to a service (tcp/8080 or {protocol: tcp, port_first: 8080})");
       return;
     }
-    for (const auto& [name, value] : entries(node, field)) {
+    for (const auto& [name, value, key_at] : entries(node, field)) {
       std::string sub = join(field, name);
       Service service;
       if (std::find(kProtocolNames.begin(), kProtocolNames.end(), name) != kProtocolNames.end() ||
@@ -359,34 +367,38 @@ class Loader {
     if (!scope.labels.emplace(key, text).second) error(value, field, "label given twice");
   }
 
+  // `any`, a label map ({role: web, app: shop}), or the explicit form {labels: {...}, ip_lists:
+  // [...]} (the same forms as the scenario loader's policy section).
   void load_scope(const YAML::Node& node, const std::string& field, Scope& scope) {
     if (node.IsScalar() && node.Scalar() == "any") {
       scope.any = true;
       return;
     }
     if (!node.IsMap()) {
-      error(node, field, "expected `any` or a mapping of labels (role: web), ip_lists: [...], any: true");
+      error(node, field, "expected `any`, a label map such as {role: web}, or {labels: {...}, ip_lists: [...]}");
       return;
     }
+    if (node.size() == 0) {
+      error(node, field, "empty scope (expected labels or ip_lists; write `any` to match everything)");
+      return;
+    }
+    bool explicit_form = false;
     for (auto it = node.begin(); it != node.end(); ++it) {
-      if (!it->first.IsScalar()) {
-        error(it->first, field, "keys must be plain words");
-        continue;
+      if (it->first.IsScalar() && (it->first.Scalar() == "labels" || it->first.Scalar() == "ip_lists")) {
+        explicit_form = true;
       }
-      const std::string& key = it->first.Scalar();
+    }
+    for (const auto& [key, value, key_at] : entries(node, field)) {
       std::string sub = join(field, key);
-      const YAML::Node& value = it->second;
-      if (key == "labels") {
+      if (!explicit_form) {
+        load_label(key_at, value, sub, key, scope);  // shorthand: the map is the label map
+      } else if (key == "labels") {
         if (!value.IsMap()) {
           error(value, sub, "expected a mapping of label key to value");
           continue;
         }
-        for (auto l = value.begin(); l != value.end(); ++l) {
-          if (!l->first.IsScalar()) {
-            error(l->first, sub, "keys must be plain words");
-            continue;
-          }
-          load_label(l->first, l->second, join(sub, l->first.Scalar()), l->first.Scalar(), scope);
+        for (const auto& [label, label_value, label_at] : entries(value, sub)) {
+          load_label(label_at, label_value, join(sub, label), label, scope);
         }
       } else if (key == "ip_lists") {
         std::vector<std::string> names;
@@ -398,13 +410,8 @@ class Loader {
             scope.ip_lists.push_back(name);
           }
         }
-      } else if (key == "any") {
-        std::string text;
-        if (!scalar(value, sub, text, "true or false")) continue;
-        if (text == "true") scope.any = true;
-        else if (text != "false") error(value, sub, "expected true or false");
       } else {
-        load_label(it->first, value, sub, key, scope);
+        error(key_at, sub, "unknown key \"" + key + "\" in a scope with labels/ip_lists (put labels under `labels`)");
       }
     }
   }
@@ -416,15 +423,15 @@ class Loader {
     }
     std::set<std::string> names;
     for (std::size_t i = 0; i < node.size(); ++i) {
-      const YAML::Node& item = node[i];
+      YAML::Node item = node[i];
       std::string rule_field = field + "[" + std::to_string(i) + "]";
       if (!item.IsMap()) {
         error(item, rule_field, "expected a rule mapping (name, category, from, to, services, action, log)");
         continue;
       }
       Rule rule;
-      bool has_from = false, has_to = false;
-      for (const auto& [key, value] : entries(item, rule_field)) {
+      bool has_from = false, has_to = false, has_action = false;
+      for (const auto& [key, value, key_at] : entries(item, rule_field)) {
         std::string sub = join(rule_field, key);
         std::string text;
         if (key == "name") {
@@ -447,6 +454,7 @@ class Loader {
         } else if (key == "services") {
           load_rule_services(value, sub, rule);
         } else if (key == "action") {
+          has_action = true;
           if (scalar(value, sub, text, "allow, drop or reject") && !parse_action(text, rule.action)) {
             error(value, sub, "unknown action \"" + text + "\"; expected allow, drop or reject");
           }
@@ -456,12 +464,13 @@ class Loader {
             else if (text != "false") error(value, sub, "expected true or false");
           }
         } else {
-          unknown_key(value, sub, key, {"name", "category", "from", "to", "services", "action", "log"});
+          unknown_key(key_at, sub, key, {"name", "category", "from", "to", "services", "action", "log"});
         }
       }
       if (!has_from) error(item, join(rule_field, "from"), "missing; write `any` or a scope");
       if (!has_to) error(item, join(rule_field, "to"), "missing; write `any` or a scope");
-      if (rule.name.empty()) rule.name = "rule-" + std::to_string(i + 1);
+      if (!has_action) error(item, join(rule_field, "action"), "missing; expected allow, drop or reject");
+      if (rule.name.empty()) rule.name = "rule-" + std::to_string(i);
       policy.rules.push_back(std::move(rule));
     }
   }

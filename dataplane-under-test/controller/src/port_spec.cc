@@ -1,6 +1,7 @@
 // Turning one port's compact entries into the dfw::RuleSetSpec the datapath compiles, and a
 // fingerprint of that content for diffing whole recomputations.
 
+#include <algorithm>
 #include <string>
 
 #include "controller_state.h"
@@ -68,7 +69,7 @@ void walk_port(const ControllerState& st, Slot slot, Emit&& emit, UseSet&& use_s
 
     if (peer.ip_set != kEmptySet) {
       if (e.process == kWholeWorkload) {
-        use_set(peer.ip_set);
+        if (peer.ip_set != kAnyAddress) use_set(peer.ip_set);
         for (const Service& s : services_of(rule)) emit_piece(s, fill_set);
       } else {
         bool used = false;
@@ -80,12 +81,18 @@ void walk_port(const ControllerState& st, Slot slot, Emit&& emit, UseSet&& use_s
             emit_piece(narrowed, fill_set);
           }
         }
-        if (used) use_set(peer.ip_set);
+        if (used && peer.ip_set != kAnyAddress) use_set(peer.ip_set);
       }
     }
     if (egress) {
-      // Processes the destination scope selects inside workloads it does not select.
-      for (const ProcessTarget& t : peer.processes) {
+      // Processes the destination scope selects inside workloads it does not select, in
+      // workload id order (slots are reused, so slot order depends on history).
+      std::vector<ProcessTarget> targets = peer.processes;
+      std::sort(targets.begin(), targets.end(), [&](const ProcessTarget& a, const ProcessTarget& b) {
+        WorkloadId x = st.slots[a.slot].workload.id, y = st.slots[b.slot].workload.id;
+        return x != y ? x < y : a.process < b.process;
+      });
+      for (const ProcessTarget& t : targets) {
         const Workload& target = st.slots[t.slot].workload;
         for (const Service& s : services_of(rule)) {
           for (const ListeningPort& lp : target.processes[t.process].listening_ports) {

@@ -30,6 +30,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -76,6 +77,9 @@ class Host final : public HostPort, private platform::FrameSink {
   // (nullptr: drop everything), a vNIC (Vm::transmitter), the vSwitch's MAC entry, and the
   // fabric's directory entry. Sets Vm::host. Fails if the port exists.
   dfw::Status add_vm(VmIndex vm, dfw::RuleTablePtr rules);
+  // Like add_vm, but the port (connections, counters) comes from a blob another host's
+  // datapath exported (live migration); nothing changes if the blob is rejected.
+  dfw::Status import_vm(VmIndex vm, std::span<const uint8_t> blob, dfw::RuleTablePtr rules);
   // Removes the VM's port (flushing its connections), vNIC and MAC entry. Packets already on
   // their way to it are dropped on arrival.
   dfw::Status remove_vm(VmIndex vm);
@@ -115,6 +119,8 @@ class Host final : public HostPort, private platform::FrameSink {
   };
   enum class Next : uint8_t { kFabric, kDeliver };
 
+  dfw::Status check_new_vm(VmIndex vm) const;
+  void attach_vnic(VmIndex vm);
   void vnic_transmit(VNic& vnic, Packet* packet);
   void egress(Packet* packet);
   // Runs dfw for `packet` on `port`/`direction`; adds the cycles to `cycles`.

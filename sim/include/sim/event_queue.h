@@ -69,13 +69,15 @@ class EventQueue {
   EventQueue(const EventQueue&) = delete;
   EventQueue& operator=(const EventQueue&) = delete;
 
-  // Queues `fn` under the key (time, target, source, sequence). Keys must be unique; the kernel
-  // guarantees it by giving every source its own sequence counter. Times must be >= 0.
-  EventId push(Time time, EntityId target, EntityId source, uint64_t sequence, EventCallback&& fn) {
+  // Queues `fn` (a closure of at most 48 bytes, or an EventCallback) under the key (time,
+  // target, source, sequence). Keys must be unique; the kernel guarantees it by giving every
+  // source its own sequence counter. The closure is built directly in its slab slot.
+  template <class F>
+  EventId push(Time time, EntityId target, EntityId source, uint64_t sequence, F&& fn) {
     const uint32_t i = allocate_slot();
     Meta& m = meta(i);
     m.state = SlotState::kPending;
-    callback(i).assign_empty(std::move(fn));
+    callback(i).emplace_into_empty(std::forward<F>(fn));
     ++live_count_;
     const Item item{time.ns(), static_cast<uint64_t>(target) << 32 | source, sequence, i};
     if (item.time > last_) {
@@ -178,10 +180,15 @@ class EventQueue {
     return level * kDigitValues + digit;
   }
   void add_to_bucket(int b, const Item& item) {
-    buckets_[b].push_back(item);
+    std::vector<Item>& bucket = buckets_[b];
+    if (bucket.size() == bucket.capacity()) [[unlikely]] make_room(b);
+    bucket.push_back(item);
     mask_[b >> 6] |= 1ULL << (b & 63);
     summary_ |= 1ULL << (b >> 6);
   }
+  // Gives full bucket b room for one more item: a spare buffer of its level if it is empty,
+  // else a larger one.
+  void make_room(int b);
   void push_front(const Item& item) {
     front_.push_back(item);
     std::push_heap(front_.begin(), front_.end(), RunsAfter());
@@ -202,7 +209,7 @@ class EventQueue {
   bool settle_front();
   // Removes the front entry, which settle_front() found live, and marks it popped.
   void take_front(Popped& out) {
-    std::pop_heap(front_.begin(), front_.end(), RunsAfter());
+    if (front_.size() > 1) std::pop_heap(front_.begin(), front_.end(), RunsAfter());
     const Item item = front_.back();
     front_.pop_back();
     meta(item.slot).state = SlotState::kPopped;  // no longer pending: cancel() now returns false
@@ -220,6 +227,11 @@ class EventQueue {
   int64_t last_ = 0;
   std::vector<Item> front_;                      // a heap on the full key
   std::vector<std::vector<Item>> buckets_;       // kBucketCount radix buckets
+  // Buffers of emptied buckets, per level. Each digit's bucket is used only once per revolution
+  // of the digit above it (a level-3 bucket once every 4.3 s of virtual time), so without
+  // recycling a bucket would keep allocating a fresh buffer long after the warm-up. Buffers stay
+  // within their level, where they grow to what that level needs, and no further.
+  std::array<std::vector<std::vector<Item>>, kLevels> spare_buffers_;
   std::array<uint64_t, kMaskWords> mask_{};      // bit b set when buckets_[b] is non-empty
   uint64_t summary_ = 0;                         // bit w set when mask_[w] != 0
   std::size_t live_count_ = 0;

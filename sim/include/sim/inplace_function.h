@@ -21,6 +21,49 @@ class InplaceFunction<R(Args...), Capacity> {
   template <class F, class D = std::decay_t<F>,
             class = std::enable_if_t<!std::is_same_v<D, InplaceFunction>>>
   InplaceFunction(F&& f) {  // NOLINT(google-explicit-constructor): used like std::function
+    construct(std::forward<F>(f));
+  }
+
+  InplaceFunction(InplaceFunction&& o) noexcept { move_from(o); }
+  InplaceFunction& operator=(InplaceFunction&& o) noexcept {
+    if (this != &o) {
+      reset();
+      move_from(o);
+    }
+    return *this;
+  }
+  InplaceFunction(const InplaceFunction&) = delete;
+  InplaceFunction& operator=(const InplaceFunction&) = delete;
+  ~InplaceFunction() { reset(); }
+
+  // Stores a callable (or takes over another InplaceFunction) in a function that is empty, so
+  // there is nothing to destroy first: the event slab's fast path, which builds the closure
+  // directly in its slot.
+  template <class F>
+  void emplace_into_empty(F&& f) {
+    if constexpr (std::is_same_v<std::decay_t<F>, InplaceFunction>) {
+      static_assert(!std::is_lvalue_reference_v<F>, "pass an InplaceFunction with std::move");
+      move_from(f);
+    } else {
+      construct(std::forward<F>(f));
+    }
+  }
+
+  explicit operator bool() const { return invoke_ != nullptr; }
+
+  R operator()(Args... a) { return invoke_(buf_, std::forward<Args>(a)...); }
+
+  // Destroys the stored callable (and whatever it captured).
+  void reset() {
+    if (invoke_ && manage_) manage_(nullptr, buf_);
+    invoke_ = nullptr;
+    manage_ = nullptr;
+  }
+
+ private:
+  template <class F>
+  void construct(F&& f) {
+    using D = std::decay_t<F>;
     static_assert(sizeof(D) <= Capacity, "closure too large for InplaceFunction: capture less");
     static_assert(alignof(D) <= alignof(std::max_align_t), "closure over-aligned");
     static_assert(std::is_invocable_r_v<R, D&, Args...>, "closure has the wrong signature");
@@ -37,30 +80,6 @@ class InplaceFunction<R(Args...), Capacity> {
     }
   }
 
-  InplaceFunction(InplaceFunction&& o) noexcept { move_from(o); }
-  InplaceFunction& operator=(InplaceFunction&& o) noexcept {
-    if (this != &o) {
-      reset();
-      move_from(o);
-    }
-    return *this;
-  }
-  InplaceFunction(const InplaceFunction&) = delete;
-  InplaceFunction& operator=(const InplaceFunction&) = delete;
-  ~InplaceFunction() { reset(); }
-
-  explicit operator bool() const { return invoke_ != nullptr; }
-
-  R operator()(Args... a) { return invoke_(buf_, std::forward<Args>(a)...); }
-
-  // Destroys the stored callable (and whatever it captured).
-  void reset() {
-    if (invoke_ && manage_) manage_(nullptr, buf_);
-    invoke_ = nullptr;
-    manage_ = nullptr;
-  }
-
- private:
   void move_from(InplaceFunction& o) {
     if (!o.invoke_) return;
     if (o.manage_) {

@@ -16,7 +16,7 @@
 // that cross partitions: such events must be at least `lookahead` in the future (the smallest
 // link latency between partitions) and carry plain data rather than closures. Models obey this by
 // sending cross-entity traffic through links (models/), never by scheduling closures that touch
-// another entity's memory with zero delay. See docs/architecture.md.
+// another entity's memory with zero delay. See docs/kernel.md for the contract.
 
 #include <chrono>
 #include <cstdint>
@@ -62,17 +62,20 @@ class Kernel {
   Time now() const { return now_; }
   EntityId current() const { return current_; }
 
-  // Queues fn to run as `target` at now() + delay. A negative delay, or one that overflows
-  // virtual time, aborts with a message naming the scheduling entity.
-  EventId schedule(Time delay, EntityId target, EventCallback&& fn) {
+  // Queues fn to run as `target` at now() + delay. fn is any void() callable of at most 48
+  // bytes (a lambda, or an EventCallback); it is stored in place. A negative delay, or one that
+  // overflows virtual time, aborts with a message naming the scheduling entity.
+  template <class F>
+  EventId schedule(Time delay, EntityId target, F&& fn) {
     if (delay < Time::zero() || delay > Time::max() - now_) fail_bad_delay(delay);
-    return schedule_at(now_ + delay, target, std::move(fn));
+    return schedule_at(now_ + delay, target, std::forward<F>(fn));
   }
   // Queues fn to run as `target` at `when`; `when` < now() aborts.
-  EventId schedule_at(Time when, EntityId target, EventCallback&& fn) {
+  template <class F>
+  EventId schedule_at(Time when, EntityId target, F&& fn) {
     if (when < now_) fail_past(when);
     const uint64_t sequence = entities_[current_].next_sequence++;
-    return queue_.push(when, target, current_, sequence, std::move(fn));
+    return queue_.push(when, target, current_, sequence, std::forward<F>(fn));
   }
   bool cancel(EventId id) { return queue_.cancel(id); }
   bool pending(EventId id) const { return queue_.pending(id); }

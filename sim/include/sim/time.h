@@ -41,7 +41,8 @@ constexpr Time SecondsF(double s) {
   return Time::from_ns(static_cast<int64_t>(s * 1e9 + (s >= 0 ? 0.5 : -0.5)));
 }
 
-// "1.5ms", "12s", "250ns": the shortest exact rendering, for messages and summaries.
+// "1.5ms", "12s", "250ns", "-2.000001s": exact, in the largest unit not above the magnitude,
+// for messages and summaries.
 std::string to_string(Time t);
 
 }  // namespace sim

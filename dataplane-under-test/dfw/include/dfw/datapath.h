@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "dfw/rules.h"
@@ -58,6 +59,16 @@ struct PortCounters {
   uint64_t allowed = 0;
   uint64_t dropped = 0;
   uint64_t drops_by_reason[kDropReasonCount] = {};
+};
+
+// What the connection table holds for one flow (Datapath::lookup_connection): for visibility
+// tools ("which rule let this flow in?") and tests.
+struct ConnectionInfo {
+  std::string_view state;  // "syn_sent", "established", "time_wait", "unreplied", "replied", ...
+  int64_t deadline = 0;    // ns; when it expires unless traffic refreshes it
+  int32_t rule_id = -1;    // the rule that allowed it; -1: the default action
+  Direction origin = Direction::kEgress;  // direction of its first packet
+  bool reply = false;      // the looked-up packet travels in the reply direction
 };
 
 struct DatapathStats {
@@ -117,6 +128,10 @@ class Datapath {
   void rule_hits(PortId port, std::vector<uint32_t>& rule_ids, std::vector<uint64_t>& hits,
                  std::vector<uint64_t>& bytes) const;
   DatapathStats stats() const;
+  // The connection `packet` (as seen at `port` in `direction`) belongs to, if any is live at
+  // `now`. Read-only: no counters, no state change. Not for the hot path.
+  bool lookup_connection(PortId port, Direction direction, const PacketView& packet, int64_t now,
+                         ConnectionInfo& info) const;
   std::size_t connection_count(PortId port) const;
   const DatapathConfig& config() const;
 

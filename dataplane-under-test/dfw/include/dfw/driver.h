@@ -3,7 +3,8 @@
 //
 // It reads the clock for each call, keeps one platform Timer armed at the core's next expiry
 // deadline (calling Datapath::expire when it fires), hands the core Env::frames for the frames
-// reject rules generate, and publishes the datapath's counters to Env::metrics. Every call is
+// reject rules generate, logs the decisions of rules with the logging flag to Env::log, and
+// publishes the datapath's counters to Env::metrics. Every call is
 // made from the environment's single driving thread. The driver does not own the Datapath.
 
 #include <cstdint>
@@ -42,6 +43,8 @@ class DatapathDriver {
  private:
   void arm(int64_t deadline);
   void after_packets(int64_t now, bool created);
+  // Writes one Env::log line for a packet decided by a rule with its logging flag set.
+  void log_decision(PortId port, Direction direction, const Result& result);
 
   Datapath& datapath_;
   platform::Env& env_;

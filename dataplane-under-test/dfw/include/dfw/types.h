@@ -84,6 +84,7 @@ struct Result {
   int32_t rule_id = -1;           // the rule that decided (new connection) or created the conn
   bool connection_hit = false;    // matched an existing connection (established fast path)
   bool connection_created = false;
+  bool log = false;               // the deciding rule has its logging flag set
   WorkCounters work;
 };
 

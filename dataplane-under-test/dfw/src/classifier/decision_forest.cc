@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <limits>
 
-#if defined(__SSE2__)
+#if defined(__AVX2__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -12,50 +14,59 @@ namespace dfw::classifier {
 namespace {
 
 constexpr int32_t kNoMatch = std::numeric_limits<int32_t>::max();
+constexpr uint32_t kWidth = DecisionForest::kBlockWidth;
 
-#if defined(__SSE2__)
-// True when every lane satisfies low <= point <= high (all values biased to signed order).
-inline bool entry_matches(const uint32_t* bounds, const __m128i* point, uint32_t vector_count) {
-  __m128i outside = _mm_setzero_si128();
-  const __m128i* low = reinterpret_cast<const __m128i*>(bounds);
-  const __m128i* high = low + vector_count;
-  for (uint32_t v = 0; v < vector_count; ++v) {
-    outside = _mm_or_si128(outside, _mm_cmpgt_epi32(_mm_loadu_si128(low + v), point[v]));
-    outside = _mm_or_si128(outside, _mm_cmpgt_epi32(point[v], _mm_loadu_si128(high + v)));
-  }
-  return _mm_movemask_epi8(outside) == 0;
-}
+// The point's value of each compared dimension, biased and broadcast to a block's width.
+#if defined(__AVX2__)
+using Lane = __m256i;
+inline Lane broadcast(uint32_t biased) { return _mm256_set1_epi32(static_cast<int32_t>(biased)); }
+#elif defined(__SSE2__)
+using Lane = __m128i;
+inline Lane broadcast(uint32_t biased) { return _mm_set1_epi32(static_cast<int32_t>(biased)); }
 #else
-inline bool entry_matches(const uint32_t* bounds, const int32_t* point, uint32_t vector_count) {
-  const uint32_t lanes = 4 * vector_count;
-  for (uint32_t i = 0; i < lanes; ++i) {
-    const int32_t low = static_cast<int32_t>(bounds[i]);
-    const int32_t high = static_cast<int32_t>(bounds[lanes + i]);
-    if (point[i] < low || point[i] > high) return false;
-  }
-  return true;
-}
+using Lane = int32_t;
+inline Lane broadcast(uint32_t biased) { return static_cast<int32_t>(biased); }
 #endif
 
+struct LanePoint {
+  Lane lanes[DecisionForest::kLaneCount];
+};
 
-#if defined(__SSE2__)
-using LanePoint = __m128i[DecisionForest::kLaneCount / 4];
-#else
-using LanePoint = int32_t[DecisionForest::kLaneCount];
-#endif
-
-// The leaf-compare lanes of a point; unused lanes are 0 and bounded by [0, 0] in the entries.
 inline void load_lanes(const PointKey& point, const std::array<uint8_t, DecisionForest::kLaneCount>& dims,
                        uint32_t lane_count, LanePoint& out) {
-  alignas(16) int32_t lanes[DecisionForest::kLaneCount];
-  for (uint32_t i = 0; i < lane_count; ++i) lanes[i] = static_cast<int32_t>(point.value[dims[i]] ^ 0x80000000u);
-  for (uint32_t i = lane_count; i < DecisionForest::kLaneCount; ++i) lanes[i] = static_cast<int32_t>(0x80000000u);
-#if defined(__SSE2__)
-  for (int v = 0; v < DecisionForest::kLaneCount / 4; ++v) {
-    out[v] = _mm_load_si128(reinterpret_cast<const __m128i*>(lanes) + v);
+  for (uint32_t i = 0; i < lane_count; ++i) out.lanes[i] = broadcast(point.value[dims[i]] ^ 0x80000000u);
+}
+
+// Bit k set when box k of the block contains the point (all compared dims in range).
+inline uint32_t block_matches(const uint32_t* bounds, const LanePoint& point, uint32_t lane_count) {
+#if defined(__AVX2__)
+  __m256i outside = _mm256_setzero_si256();
+  for (uint32_t l = 0; l < lane_count; ++l) {
+    const __m256i low = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bounds + 2 * l * kWidth));
+    const __m256i high = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bounds + (2 * l + 1) * kWidth));
+    outside = _mm256_or_si256(outside, _mm256_cmpgt_epi32(low, point.lanes[l]));
+    outside = _mm256_or_si256(outside, _mm256_cmpgt_epi32(point.lanes[l], high));
   }
+  return ~static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(outside))) & 0xffu;
+#elif defined(__SSE2__)
+  __m128i outside = _mm_setzero_si128();
+  for (uint32_t l = 0; l < lane_count; ++l) {
+    const __m128i low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bounds + 2 * l * kWidth));
+    const __m128i high = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bounds + (2 * l + 1) * kWidth));
+    outside = _mm_or_si128(outside, _mm_cmpgt_epi32(low, point.lanes[l]));
+    outside = _mm_or_si128(outside, _mm_cmpgt_epi32(point.lanes[l], high));
+  }
+  return ~static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(outside))) & 0xfu;
 #else
-  for (int i = 0; i < DecisionForest::kLaneCount; ++i) out[i] = lanes[i];
+  uint32_t matches = (1u << kWidth) - 1;
+  for (uint32_t l = 0; l < lane_count; ++l) {
+    for (uint32_t k = 0; k < kWidth; ++k) {
+      const int32_t low = static_cast<int32_t>(bounds[2 * l * kWidth + k]);
+      const int32_t high = static_cast<int32_t>(bounds[(2 * l + 1) * kWidth + k]);
+      if (point.lanes[l] < low || point.lanes[l] > high) matches &= ~(1u << k);
+    }
+  }
+  return matches;
 #endif
 }
 
@@ -68,10 +79,31 @@ inline uint32_t child_slot(const DecisionForest::Node& node, const PointKey& poi
 
 }  // namespace
 
+// Searches a leaf for a box better than `best`; returns the new best. Blocks are in priority
+// order and so are the boxes inside a block, so the first block with a match decides.
+inline int32_t DecisionForest::search_leaf(const Leaf& leaf, const LeafPoint* point, int32_t best,
+                                           uint32_t& visited) const {
+  const LanePoint& lanes = *static_cast<const LanePoint*>(point);
+  const std::size_t stride = block_stride();
+  const uint32_t end = leaf.first_block + (leaf.entry_count + kWidth - 1) / kWidth;
+  uint32_t remaining = leaf.entry_count;
+  for (uint32_t b = leaf.first_block; b < end; ++b) {
+    const int32_t* priorities = block_priorities_.data() + std::size_t{b} * kWidth;
+    if (priorities[0] >= best) break;
+    visited += std::min(remaining, kWidth);
+    remaining -= std::min(remaining, kWidth);
+    const uint32_t matches = block_matches(block_bounds_.data() + b * stride, lanes, lane_count_);
+    if (matches != 0) {
+      const int32_t priority = priorities[__builtin_ctz(matches)];  // padding never matches: INT32_MAX
+      return std::min(priority, best);
+    }
+  }
+  return best;
+}
+
 int32_t DecisionForest::classify(const PointKey& point, uint32_t& steps) const {
-  LanePoint lane_point;
-  load_lanes(point, lane_dims_, lane_count_, lane_point);
-  const uint32_t stride = entry_stride();
+  LanePoint lanes;
+  load_lanes(point, lane_dims_, lane_count_, lanes);
   int32_t best = kNoMatch;
   uint32_t visited = 0;
   for (const Tree& tree : trees_) {
@@ -82,18 +114,8 @@ int32_t DecisionForest::classify(const PointKey& point, uint32_t& steps) const {
       ++visited;
       ref = children_[node.child_base + child_slot(node, point)];
     }
-    const Leaf& leaf = leaves_[ref & ~kLeafBit];
     ++visited;
-    const uint32_t end = leaf.first_entry + leaf.entry_count;
-    for (uint32_t e = leaf.first_entry; e < end; ++e) {
-      const int32_t priority = entry_priorities_[e];
-      if (priority >= best) break;  // entries are in priority order
-      ++visited;
-      if (entry_matches(entry_bounds_.data() + std::size_t{e} * stride, lane_point, vector_count_)) {
-        best = priority;
-        break;
-      }
-    }
+    best = search_leaf(leaves_[ref & ~kLeafBit], &lanes, best, visited);
   }
   steps += visited;
   return best == kNoMatch ? -1 : best;
@@ -103,15 +125,14 @@ void DecisionForest::classify_batch(std::span<const PointKey> points, std::span<
                                     uint32_t& steps) const {
   constexpr std::size_t kGroup = 8;
   constexpr uint32_t kPruned = kLeafBit | 0x7fffffffu;
-  const uint32_t stride = entry_stride();
   uint32_t visited = 0;
   for (std::size_t base = 0; base < points.size(); base += kGroup) {
     const std::size_t count = std::min(kGroup, points.size() - base);
     const PointKey* group = points.data() + base;
-    LanePoint lane_points[kGroup];
+    LanePoint lanes[kGroup];
     int32_t best[kGroup];
     for (std::size_t j = 0; j < count; ++j) {
-      load_lanes(group[j], lane_dims_, lane_count_, lane_points[j]);
+      load_lanes(group[j], lane_dims_, lane_count_, lanes[j]);
       best[j] = kNoMatch;
     }
     for (const Tree& tree : trees_) {
@@ -135,22 +156,12 @@ void DecisionForest::classify_batch(std::span<const PointKey> points, std::span<
       for (std::size_t j = 0; j < count; ++j) {
         if (refs[j] == kPruned) continue;
         const Leaf& leaf = leaves_[refs[j] & ~kLeafBit];
-        __builtin_prefetch(entry_bounds_.data() + std::size_t{leaf.first_entry} * stride);
+        __builtin_prefetch(block_bounds_.data() + std::size_t{leaf.first_block} * block_stride());
       }
       for (std::size_t j = 0; j < count; ++j) {
         if (refs[j] == kPruned) continue;
-        const Leaf& leaf = leaves_[refs[j] & ~kLeafBit];
         ++visited;
-        const uint32_t end = leaf.first_entry + leaf.entry_count;
-        for (uint32_t e = leaf.first_entry; e < end; ++e) {
-          const int32_t priority = entry_priorities_[e];
-          if (priority >= best[j]) break;
-          ++visited;
-          if (entry_matches(entry_bounds_.data() + std::size_t{e} * stride, lane_points[j], vector_count_)) {
-            best[j] = priority;
-            break;
-          }
-        }
+        best[j] = search_leaf(leaves_[refs[j] & ~kLeafBit], &lanes[j], best[j], visited);
       }
     }
     for (std::size_t j = 0; j < count; ++j) results[base + j] = best[j] == kNoMatch ? -1 : best[j];
@@ -160,8 +171,8 @@ void DecisionForest::classify_batch(std::span<const PointKey> points, std::span<
 
 std::size_t DecisionForest::memory_size() const {
   return sizeof(*this) + nodes_.capacity() * sizeof(Node) + children_.capacity() * sizeof(uint32_t) +
-         leaves_.capacity() * sizeof(Leaf) + entry_bounds_.capacity() * sizeof(uint32_t) +
-         entry_priorities_.capacity() * sizeof(int32_t) + trees_.capacity() * sizeof(Tree);
+         leaves_.capacity() * sizeof(Leaf) + block_bounds_.capacity() * sizeof(uint32_t) +
+         block_priorities_.capacity() * sizeof(int32_t) + trees_.capacity() * sizeof(Tree);
 }
 
 }  // namespace dfw::classifier

@@ -5,14 +5,17 @@
 // trees over the 12 dimensions of match_box.h: an internal node cuts an aligned window of its
 // region along one dimension into 2^k equal slices, plus one "outside" child for the rest of the
 // region (HyperCuts' region compaction), so a lookup step is a subtract, a shift and a min; a leaf holds at
-// most `leaf_rule_limit` boxes in priority order and is searched with SIMD range compares. While
+// most `leaf_rule_limit` boxes in priority order, stored in blocks of kBlockWidth boxes dimension
+// by dimension, so that one SIMD pass compares the packet with a whole block without a branch per
+// box and the lowest set bit of the result is the first match. While
 // building, a box that covers a node's whole region hides every lower-priority box there, so those
 // are dropped; identical leaves are stored once.
 //
 // Memory is bounded: the build has a byte budget linear in the number of boxes. A rule set whose
-// single tree would exceed it is separated EffiCuts-style by the largeness of its address fields
-// into up to four trees, each built within its share of the budget (raising its leaf size until it
-// fits, so the build always terminates). A lookup walks the trees in order of their best rule and
+// single tree would exceed it is separated EffiCuts-style by the largeness of its fields (addresses,
+// then destination ports, then source ports, as long as a group does not fit its share of the
+// budget) into several trees; a group that still does not fit raises its leaf size until it does (a
+// single leaf always fits, so the build terminates). A lookup walks the trees in order of their best rule and
 // stops as soon as no remaining tree can hold a better one (priority pruning).
 //
 // classify() allocates nothing, takes no locks and is safe to call from many threads.
@@ -28,11 +31,11 @@
 namespace dfw::classifier {
 
 struct ForestLimits {
-  uint32_t leaf_rule_limit = 8;    // "binth": a node with at most this many boxes is a leaf
+  uint32_t leaf_rule_limit = 16;   // "binth": a node with at most this many boxes is a leaf
   uint32_t space_factor = 4;       // a cut may replicate boxes up to this factor ("spfac")
   uint32_t max_cuts = 64;          // children per internal node
   std::size_t budget_base_size = 256 * 1024;  // bytes
-  std::size_t budget_size_per_box = 512;      // bytes
+  std::size_t budget_size_per_box = 1024;     // bytes
 };
 
 struct ForestStats {
@@ -66,7 +69,12 @@ class DecisionForest {
 
   // Storage, public for the builder (forest_builder.cc) only.
   static constexpr uint32_t kLeafBit = 0x80000000u;
-  static constexpr int kLaneCount = 12;  // dims compared in leaves, padded to whole vectors
+  static constexpr int kLaneCount = 12;  // at most this many dims compared in leaves
+#if defined(__AVX2__)
+  static constexpr uint32_t kBlockWidth = 8;
+#else
+  static constexpr uint32_t kBlockWidth = 4;
+#endif
   // Child i < count of a node holds the values [offset + i << shift, offset + (i+1) << shift)
   // along `dim`; child `count` holds the rest of the node's region.
   struct Node {
@@ -77,8 +85,8 @@ class DecisionForest {
     uint8_t shift;
   };
   struct Leaf {
-    uint32_t first_entry;
-    uint32_t entry_count;
+    uint32_t first_block;
+    uint32_t entry_count;  // blocks: ceil(entry_count / kBlockWidth)
   };
   struct Tree {
     uint32_t root;        // node index, or kLeafBit | leaf index
@@ -87,17 +95,19 @@ class DecisionForest {
   std::vector<Node> nodes_;
   std::vector<uint32_t> children_;
   std::vector<Leaf> leaves_;
-  // Leaf entries: `vector_count_` low vectors then as many high vectors of 4 lanes each, biased
-  // (x ^ 0x80000000) so that signed SIMD compares order them as unsigned.
-  std::vector<uint32_t> entry_bounds_;
-  std::vector<int32_t> entry_priorities_;
+  // Leaf blocks: per compared dim, kBlockWidth lows then kBlockWidth highs, biased (x ^ 0x80000000)
+  // so that signed SIMD compares order them as unsigned; and kBlockWidth priorities per block
+  // (INT32_MAX where a block is not full).
+  std::vector<uint32_t> block_bounds_;
+  std::vector<int32_t> block_priorities_;
   std::vector<Tree> trees_;  // by best_priority
   std::array<uint8_t, kLaneCount> lane_dims_{};  // dims compared in leaves
   uint32_t lane_count_ = 0;
-  uint32_t vector_count_ = 1;  // ceil(lane_count_ / 4), at least 1
   ForestStats stats_;
 
-  uint32_t entry_stride() const { return vector_count_ * 8; }
+  using LeafPoint = void;  // the SIMD form of a point, private to decision_forest.cc
+  int32_t search_leaf(const Leaf& leaf, const LeafPoint* point, int32_t best, uint32_t& visited) const;
+  std::size_t block_stride() const { return std::size_t{lane_count_} * 2 * kBlockWidth; }
 };
 
 }  // namespace dfw::classifier

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -16,10 +17,15 @@ struct Region {
   std::array<uint32_t, kDimCount> high = kDimMax;
 };
 
+// A cut of a node: the aligned window [window_low, window_low + 2^window_bits) of the region along
+// `dim` in `count` slices, and, when the window is smaller than the region, an outside child.
 struct Cut {
   uint8_t dim = 0;
   uint8_t shift = 0;
-  uint32_t count = 0;
+  uint32_t count = 0;  // 0: no cut
+  uint32_t window_low = 0;
+  uint32_t window_bits = 0;
+  bool outside = false;
   uint32_t max_child_size = 0;
   uint64_t total_child_size = 0;
 };
@@ -31,13 +37,17 @@ bool covers(const MatchBox& box, const Region& region) {
   return true;
 }
 
-// The slices [first, last] of a cut that a box overlaps, the box being known to meet the region.
-inline void slice_span(const MatchBox& box, const Region& region, uint8_t dim, uint8_t shift,
-                       uint32_t& first, uint32_t& last) {
-  const uint32_t low = std::max(box.low[dim], region.low[dim]) - region.low[dim];
-  const uint32_t high = std::min(box.high[dim], region.high[dim]) - region.low[dim];
-  first = low >> shift;
-  last = high >> shift;
+bool spans_region(const MatchBox& box, const Region& region, uint8_t dim) {
+  return box.low[dim] <= region.low[dim] && box.high[dim] >= region.high[dim];
+}
+
+// The slices [first, last] of a cut that a box overlaps; the box meets the window.
+inline void slice_span(const MatchBox& box, const Cut& cut, uint32_t& first, uint32_t& last) {
+  const uint32_t window_high = cut.window_low + static_cast<uint32_t>((uint64_t{1} << cut.window_bits) - 1);
+  const uint32_t low = std::max(box.low[cut.dim], cut.window_low) - cut.window_low;
+  const uint32_t high = std::min(box.high[cut.dim], window_high) - cut.window_low;
+  first = low >> cut.shift;
+  last = high >> cut.shift;
 }
 
 // Builds one tree into a forest's shared arrays, within a byte budget. On exhaustion the build
@@ -61,8 +71,8 @@ class TreeBuilder {
     return forest_.nodes_.size() * sizeof(DecisionForest::Node) +
            forest_.children_.size() * sizeof(uint32_t) +
            forest_.leaves_.size() * sizeof(DecisionForest::Leaf) +
-           forest_.entry_bounds_.size() * sizeof(uint32_t) +
-           forest_.entry_priorities_.size() * sizeof(int32_t);
+           forest_.block_bounds_.size() * sizeof(uint32_t) +
+           forest_.block_priorities_.size() * sizeof(int32_t);
   }
 
   bool check_budget() {
@@ -83,56 +93,84 @@ class TreeBuilder {
     Cut cut;
     if (ids.size() <= leaf_rule_limit_ || !choose_cut(region, ids, cut)) return make_leaf(ids);
 
-    std::vector<std::vector<uint32_t>> slices(cut.count);
+    // Slices 0..count-1 inside the window, then the outside child (boxes spanning the region).
+    std::vector<std::vector<uint32_t>> slices(cut.count + 1);
     for (uint32_t id : ids) {
+      if (cut.outside && spans_region(boxes_[id], region, cut.dim)) slices[cut.count].push_back(id);
       uint32_t first, last;
-      slice_span(boxes_[id], region, cut.dim, cut.shift, first, last);
-      for (uint32_t s = first; s <= last; ++s) slices[s].push_back(id);
+      slice_span(boxes_[id], cut, first, last);
+      for (uint32_t s = first; s <= last; ++s) slices[s].push_back(id);  // every box meets the window
     }
     const uint32_t node_index = static_cast<uint32_t>(forest_.nodes_.size());
     const uint32_t child_base = static_cast<uint32_t>(forest_.children_.size());
-    forest_.nodes_.push_back({child_base, cut.count - 1, cut.dim, cut.shift});
-    forest_.children_.resize(child_base + cut.count, DecisionForest::kLeafBit);
+    forest_.nodes_.push_back({child_base, cut.count, cut.window_low, cut.dim, cut.shift});
+    forest_.children_.resize(child_base + cut.count + 1, DecisionForest::kLeafBit);
     ++forest_.stats_.node_count;
-    for (uint32_t s = 0; s < cut.count; ++s) {
-      Region child = region;
-      child.low[cut.dim] = region.low[cut.dim] + (s << cut.shift);
-      child.high[cut.dim] = child.low[cut.dim] + ((uint32_t{1} << cut.shift) - 1);
+    const uint32_t children = cut.outside ? cut.count + 1 : cut.count;
+    for (uint32_t s = 0; s < children; ++s) {
+      Region child = region;  // the outside child keeps the region: a superset of its points
+      if (s < cut.count) {
+        child.low[cut.dim] = cut.window_low + (s << cut.shift);
+        child.high[cut.dim] = child.low[cut.dim] + static_cast<uint32_t>((uint64_t{1} << cut.shift) - 1);
+      }
       const uint32_t ref = build_node(child, slices[s], depth + 1);
       if (over_budget_) return DecisionForest::kLeafBit;
       forest_.children_[child_base + s] = ref;
       std::vector<uint32_t>().swap(slices[s]);
     }
+    if (!cut.outside) forest_.children_[child_base + cut.count] = forest_.children_[child_base];  // unreachable
     return node_index;
   }
 
-  // The most cuts along `dim` whose replication stays within the space factor, with the size of
-  // the largest slice.
-  Cut widest_cut(const Region& region, const std::vector<uint32_t>& ids, uint8_t d) {
+  // The most cuts along `dim` whose replication stays within the space factor, over the window
+  // that holds every box not spanning the region along `dim`. No cut if every box spans it.
+  Cut widest_cut(const Region& region, const std::vector<uint32_t>& ids, uint8_t d, uint32_t max_bits = 32) {
     const uint32_t n = static_cast<uint32_t>(ids.size());
-    const uint32_t max_cut_bits = static_cast<uint32_t>(std::countr_zero(limits_.max_cuts));
-    const uint64_t width = uint64_t{region.high[d]} - region.low[d] + 1;
-    const uint32_t width_bits = static_cast<uint32_t>(std::countr_zero(width));
+    uint32_t low = 0xffffffffu, high = 0, spanning = 0;
+    for (uint32_t id : ids) {
+      const MatchBox& box = boxes_[id];
+      if (spans_region(box, region, d)) {
+        ++spanning;
+        continue;
+      }
+      low = std::min(low, std::max(box.low[d], region.low[d]));
+      high = std::max(high, std::min(box.high[d], region.high[d]));
+    }
     Cut widest;
-    for (uint32_t bits = 1; bits <= std::min(max_cut_bits, width_bits); ++bits) {
-      const uint32_t count = uint32_t{1} << bits;
-      const uint8_t shift = static_cast<uint8_t>(width_bits - bits);
-      diff_.assign(count + 1, 0);
-      uint64_t total = 0;
+    if (spanning == n) return widest;
+    const uint32_t region_bits = static_cast<uint32_t>(std::countr_zero(uint64_t{region.high[d]} - region.low[d] + 1));
+    const uint32_t window_bits = low == high ? 0u : static_cast<uint32_t>(32 - std::countl_zero(low ^ high));
+    const uint32_t window_low = window_bits >= 32 ? 0u : low & ~((uint32_t{1} << window_bits) - 1);
+    const bool outside = window_bits < region_bits;
+    const uint32_t max_cut_bits = std::min(max_bits, static_cast<uint32_t>(std::countr_zero(limits_.max_cuts)));
+    const uint32_t first_bits = outside ? 0 : 1;  // without an outside child, at least halves
+    const uint32_t last_bits = std::max(first_bits, std::min(max_cut_bits, window_bits));
+    for (uint32_t bits = first_bits; bits <= last_bits; ++bits) {
+      Cut cut;
+      cut.dim = d;
+      cut.count = uint32_t{1} << bits;
+      cut.shift = static_cast<uint8_t>(window_bits - bits);
+      cut.window_low = window_low;
+      cut.window_bits = window_bits;
+      cut.outside = outside;
+      diff_.assign(cut.count + 1, 0);
+      uint64_t total = outside ? spanning : 0;
       for (uint32_t id : ids) {
         uint32_t first, last;
-        slice_span(boxes_[id], region, d, shift, first, last);
+        slice_span(boxes_[id], cut, first, last);
         total += last - first + 1;
         ++diff_[first];
         --diff_[last + 1];
       }
-      if (bits > 1 && total + count > uint64_t{limits_.space_factor} * n) break;
-      int32_t running = 0, largest = 0;
-      for (uint32_t s = 0; s < count; ++s) {
+      if (bits > 1 && total + cut.count > uint64_t{limits_.space_factor} * n) break;
+      int32_t running = 0, largest = outside ? static_cast<int32_t>(spanning) : 0;
+      for (uint32_t s = 0; s < cut.count; ++s) {
         running += diff_[s];
         largest = std::max(largest, running);
       }
-      widest = {d, shift, count, static_cast<uint32_t>(largest), total};
+      cut.max_child_size = static_cast<uint32_t>(largest);
+      cut.total_child_size = total;
+      widest = cut;
     }
     return widest;
   }
@@ -172,8 +210,12 @@ class TreeBuilder {
       if (region.low[d] == region.high[d]) continue;
       const std::size_t extents = distinct_extents(region, ids, d);
       if (extents > most_extents) {
+        // The narrowest zoom: the window alone (plus outside), or halves. Wider zooms would copy
+        // the boxes that overlap everywhere into every slice, level after level.
+        const Cut cut = widest_cut(region, ids, d, 0);
+        if (cut.count == 0) continue;
         most_extents = extents;
-        best = widest_cut(region, ids, d);
+        best = cut;
         found = true;
       }
     }
@@ -183,19 +225,25 @@ class TreeBuilder {
   uint32_t make_leaf(const std::vector<uint32_t>& ids) {
     auto [it, inserted] = leaf_index_.try_emplace(ids, static_cast<uint32_t>(forest_.leaves_.size()));
     if (!inserted) return DecisionForest::kLeafBit | it->second;
-    const uint32_t first = static_cast<uint32_t>(forest_.entry_priorities_.size());
-    const uint32_t vectors = forest_.vector_count_;
-    for (uint32_t id : ids) {
-      const MatchBox& box = boxes_[id];
-      const std::size_t at = forest_.entry_bounds_.size();
-      forest_.entry_bounds_.resize(at + std::size_t{8} * vectors, 0x80000000u);  // pad: [0, 0]
-      for (uint32_t lane = 0; lane < forest_.lane_count_; ++lane) {
-        const uint8_t d = forest_.lane_dims_[lane];
-        forest_.entry_bounds_[at + lane] = box.low[d] ^ 0x80000000u;
-        forest_.entry_bounds_[at + 4 * vectors + lane] = box.high[d] ^ 0x80000000u;
+    constexpr uint32_t kWidth = DecisionForest::kBlockWidth;
+    const uint32_t first_block = static_cast<uint32_t>(forest_.block_priorities_.size() / kWidth);
+    const std::size_t stride = forest_.block_stride();
+    for (std::size_t start = 0; start < ids.size(); start += kWidth) {
+      const std::size_t at = forest_.block_bounds_.size();
+      forest_.block_bounds_.resize(at + stride, 0x80000000u);
+      const std::size_t priorities_at = forest_.block_priorities_.size();
+      forest_.block_priorities_.resize(priorities_at + kWidth, std::numeric_limits<int32_t>::max());
+      for (std::size_t k = 0; k < kWidth && start + k < ids.size(); ++k) {
+        const MatchBox& box = boxes_[ids[start + k]];
+        for (uint32_t lane = 0; lane < forest_.lane_count_; ++lane) {
+          const uint8_t d = forest_.lane_dims_[lane];
+          forest_.block_bounds_[at + (2 * lane) * kWidth + k] = box.low[d] ^ 0x80000000u;
+          forest_.block_bounds_[at + (2 * lane + 1) * kWidth + k] = box.high[d] ^ 0x80000000u;
+        }
+        forest_.block_priorities_[priorities_at + k] = priorities_[ids[start + k]];
       }
-      forest_.entry_priorities_.push_back(priorities_[id]);
     }
+    const uint32_t first = first_block;
     forest_.leaves_.push_back({first, static_cast<uint32_t>(ids.size())});
     forest_.stats_.leaf_count++;
     forest_.stats_.leaf_entry_count += static_cast<uint32_t>(ids.size());
@@ -216,16 +264,25 @@ class TreeBuilder {
   std::map<std::vector<uint32_t>, uint32_t> leaf_index_;
 };
 
-// EffiCuts' separation, on the address fields only: a source or destination is "large" when it
-// spans at least 2^24 addresses of its family (IPv4 /8 or shorter; IPv6 /8 or shorter).
-uint32_t largeness_class(const MatchBox& box) {
-  auto large = [&](int first) {
+// EffiCuts' separation criteria, applied one after the other to a group that does not fit its
+// budget: first the addresses (a source or destination is "large" when it spans at least 2^24
+// addresses of its family: IPv4 /8 or shorter, IPv6 /8 or shorter), then the destination ports,
+// then the source ports (large: at least half of the range). Returns the part (0..3) of a box.
+constexpr int kSeparationSteps = 3;
+
+uint32_t separation_part(const MatchBox& box, int step) {
+  auto large_address = [&](int first) {
     const bool mapped_v4 = box.low[first] == box.high[first] && box.low[first + 1] == box.high[first + 1] &&
                            box.low[first + 2] == box.high[first + 2];
     const int word = mapped_v4 ? first + 3 : first;
     return box.high[word] - box.low[word] >= 0x00ffffffu;
   };
-  return (large(kSource0) ? 1u : 0u) | (large(kDestination0) ? 2u : 0u);
+  auto large_range = [&](int d) { return box.high[d] - box.low[d] >= kDimMax[d] / 2; };
+  switch (step) {
+    case 0: return (large_address(kSource0) ? 1u : 0u) | (large_address(kDestination0) ? 2u : 0u);
+    case 1: return large_range(kL4Destination) ? 1u : 0u;
+    default: return large_range(kL4Source) ? 1u : 0u;
+  }
 }
 
 struct ArrayMarks {
@@ -234,17 +291,50 @@ struct ArrayMarks {
 };
 
 ArrayMarks mark(const DecisionForest& f) {
-  return {f.nodes_.size(), f.children_.size(), f.leaves_.size(), f.entry_bounds_.size(),
-          f.entry_priorities_.size(), f.stats_};
+  return {f.nodes_.size(), f.children_.size(), f.leaves_.size(), f.block_bounds_.size(),
+          f.block_priorities_.size(), f.stats_};
 }
 
 void roll_back(DecisionForest& f, const ArrayMarks& m) {
   f.nodes_.resize(m.nodes);
   f.children_.resize(m.children);
   f.leaves_.resize(m.leaves);
-  f.entry_bounds_.resize(m.bounds);
-  f.entry_priorities_.resize(m.priorities);
+  f.block_bounds_.resize(m.bounds);
+  f.block_priorities_.resize(m.priorities);
   f.stats_ = m.stats;
+}
+
+// Builds `group` as one tree within its share of the budget; if it does not fit, splits it by the
+// next separation criterion and recurses; with no criterion left, raises the leaf size until the
+// tree fits (a single leaf always does, so this ends).
+void build_separated(DecisionForest& f, std::span<const MatchBox> boxes, std::span<const int32_t> priorities,
+                     const ForestLimits& limits, std::size_t budget, std::size_t entry_size,
+                     const std::vector<uint32_t>& group, int step) {
+  // The group's share of the budget, never less than one flat leaf of all its boxes.
+  const std::size_t share = std::max(budget * group.size() / boxes.size(), entry_size * group.size() + 4096);
+  uint32_t root = 0;
+  const ArrayMarks before = mark(f);
+  if (TreeBuilder(f, boxes, priorities, limits, limits.leaf_rule_limit, share).build(group, root)) {
+    f.trees_.push_back({root, priorities[group.front()]});
+    return;
+  }
+  roll_back(f, before);
+  for (; step < kSeparationSteps; ++step) {
+    std::array<std::vector<uint32_t>, 4> parts;
+    for (uint32_t id : group) parts[separation_part(boxes[id], step)].push_back(id);
+    const auto nonempty = std::count_if(parts.begin(), parts.end(), [](const auto& p) { return !p.empty(); });
+    if (nonempty < 2) continue;  // this criterion does not split the group
+    for (const auto& part : parts) {
+      if (!part.empty()) build_separated(f, boxes, priorities, limits, budget, entry_size, part, step + 1);
+    }
+    return;
+  }
+  for (uint32_t leaf_limit = limits.leaf_rule_limit * 2;; leaf_limit *= 2) {
+    const ArrayMarks retry = mark(f);
+    if (TreeBuilder(f, boxes, priorities, limits, leaf_limit, share).build(group, root)) break;
+    roll_back(f, retry);
+  }
+  f.trees_.push_back({root, priorities[group.front()]});
 }
 
 }  // namespace
@@ -261,14 +351,14 @@ std::unique_ptr<DecisionForest> DecisionForest::build(std::span<const MatchBox> 
     });
     if (constrained) f.lane_dims_[f.lane_count_++] = d;
   }
-  f.vector_count_ = std::max<uint32_t>(1, (f.lane_count_ + 3) / 4);
   if (boxes.empty()) return forest;
 
   std::vector<uint32_t> ids(boxes.size());
   std::iota(ids.begin(), ids.end(), 0u);
   std::stable_sort(ids.begin(), ids.end(),
                    [&](uint32_t a, uint32_t b) { return priorities[a] < priorities[b]; });
-  const std::size_t entry_size = std::size_t{f.entry_stride()} * 4 + sizeof(int32_t);
+  // Bytes per box in a leaf, counting a whole block for each.
+  const std::size_t entry_size = (f.block_stride() + DecisionForest::kBlockWidth) * 4;
   const std::size_t budget = limits.budget_base_size + limits.budget_size_per_box * boxes.size();
 
   uint32_t root = 0;
@@ -278,20 +368,7 @@ std::unique_ptr<DecisionForest> DecisionForest::build(std::span<const MatchBox> 
   } else {
     roll_back(f, empty);
     f.stats_.separated = true;
-    std::array<std::vector<uint32_t>, 4> groups;
-    for (uint32_t id : ids) groups[largeness_class(boxes[id])].push_back(id);
-    for (auto& group : groups) {
-      if (group.empty()) continue;
-      // The group's share of the budget, never less than one flat leaf of all its boxes.
-      const std::size_t share = std::max(budget * group.size() / boxes.size(),
-                                         entry_size * group.size() + 4096);
-      for (uint32_t leaf_limit = limits.leaf_rule_limit;; leaf_limit *= 2) {
-        const ArrayMarks before = mark(f);
-        if (TreeBuilder(f, boxes, priorities, limits, leaf_limit, share).build(group, root)) break;
-        roll_back(f, before);
-      }
-      f.trees_.push_back({root, priorities[group.front()]});
-    }
+    build_separated(f, boxes, priorities, limits, budget, entry_size, ids, 0);
     std::sort(f.trees_.begin(), f.trees_.end(),
               [](const Tree& a, const Tree& b) { return a.best_priority < b.best_priority; });
   }
@@ -299,8 +376,8 @@ std::unique_ptr<DecisionForest> DecisionForest::build(std::span<const MatchBox> 
   f.nodes_.shrink_to_fit();
   f.children_.shrink_to_fit();
   f.leaves_.shrink_to_fit();
-  f.entry_bounds_.shrink_to_fit();
-  f.entry_priorities_.shrink_to_fit();
+  f.block_bounds_.shrink_to_fit();
+  f.block_priorities_.shrink_to_fit();
   return forest;
 }
 

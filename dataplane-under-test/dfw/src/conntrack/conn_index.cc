@@ -26,7 +26,26 @@ uint64_t ConnIndex::hash(const ConnKey& key) const {
   return hash_bytes44(reinterpret_cast<const uint8_t*>(&key), seed_);
 }
 
-void ConnIndex::prefetch(uint64_t hash) const { __builtin_prefetch(&buckets_[primary(hash)]); }
+void ConnIndex::prefetch(uint64_t hash) const {
+  __builtin_prefetch(&buckets_[primary(hash)]);
+  __builtin_prefetch(&buckets_[alternate(hash)]);
+}
+
+void ConnIndex::prefetch_matches(uint64_t hash) const {
+  const uint32_t tag = tag_of(hash);
+  const uint32_t candidates[2] = {primary(hash), alternate(hash)};
+  for (uint32_t bucket : candidates) {
+    const Bucket& b = buckets_[bucket];
+    for (uint32_t s = 0; s < kSlotsPerBucket; ++s) {
+      if (b.tags[s] == tag && b.indices[s] != kNilIndex) {
+        const auto* conn = reinterpret_cast<const char*>(&pool_.at(b.indices[s]));
+        __builtin_prefetch(conn);
+        __builtin_prefetch(conn + 64);
+        return;
+      }
+    }
+  }
+}
 
 uint32_t ConnIndex::find(const ConnKey& key, uint64_t hash, uint32_t& probes) const {
   const uint32_t tag = tag_of(hash);

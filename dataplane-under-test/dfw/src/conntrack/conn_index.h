@@ -28,7 +28,10 @@ class ConnIndex {
   void insert(uint32_t index, uint64_t hash, uint32_t& probes);
   // Forgets `index` (hash of its key).
   void erase(uint32_t index, uint64_t hash);
+  // Batch pipelining: prefetch the candidate buckets of `hash`, then (once they have arrived)
+  // the connections whose tags match, so that find() later hits the cache.
   void prefetch(uint64_t hash) const;
+  void prefetch_matches(uint64_t hash) const;
 
   std::size_t memory_size() const { return std::size_t{bucket_count_} * sizeof(Bucket); }
   uint32_t slot_count() const { return bucket_count_ * kSlotsPerBucket; }

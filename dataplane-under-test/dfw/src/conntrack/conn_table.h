@@ -18,6 +18,7 @@ class ConnTable {
 
   uint64_t hash(const ConnKey& key) const { return index_.hash(key); }
   void prefetch(uint64_t hash) const { index_.prefetch(hash); }
+  void prefetch_matches(uint64_t hash) const { index_.prefetch_matches(hash); }
   uint32_t find(const ConnKey& key, uint64_t hash, uint32_t& probes) const {
     return index_.find(key, hash, probes);
   }

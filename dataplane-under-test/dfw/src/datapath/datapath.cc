@@ -4,6 +4,7 @@
 
 #include "conntrack/tcp_tracker.h"
 #include "datapath/datapath_impl.h"
+#include "parse/parser.h"
 
 namespace dfw {
 
@@ -203,6 +204,27 @@ DatapathStats Datapath::stats() const {
   std::memcpy(s.drops_by_reason, impl_->drops_by_reason, sizeof s.drops_by_reason);
   s.connection_table_size = impl_->conns.memory_size() + impl_->fragments.memory_size();
   return s;
+}
+
+bool Datapath::lookup_connection(PortId port, Direction direction, const PacketView& packet,
+                                 int64_t now, ConnectionInfo& info) const {
+  if (impl_->find_port(port) == nullptr) return false;
+  ParsedPacket parsed;
+  if (parse_packet(packet, direction, parsed) != DropReason::kNone) return false;
+  if (parsed.l3 != L3Kind::kIpv4 && parsed.l3 != L3Kind::kIpv6) return false;
+  ConnKey key;
+  make_conn_key(port, direction, parsed.key, parsed.icmp_id, key);
+  uint32_t probes = 0;
+  const uint32_t index = impl_->conns.find(key, impl_->conns.hash(key), probes);
+  if (index == kNilIndex) return false;
+  const Conn& c = impl_->conns.at(index);
+  if (c.deadline <= now) return false;
+  info.state = conn_state_name(c.state);
+  info.deadline = c.deadline;
+  info.rule_id = c.rule_id;
+  info.origin = c.origin;
+  info.reply = direction != c.origin;
+  return true;
 }
 
 std::size_t Datapath::connection_count(PortId port) const {

@@ -34,6 +34,7 @@ FlowKey conn_original_flow(const Conn& conn);
 int64_t initial_timeout(const Conn& conn, const Timeouts& timeouts);
 
 struct Datapath::Impl {
+  static constexpr std::size_t kGroupSize = 16;  // packets pipelined together in process_batch
   explicit Impl(const DatapathConfig& c)
       : config(c), conns(c.connection_limit, c.hash_seed),
         fragments(c.fragment_limit, c.hash_seed ^ 0xF4A6u) {}
@@ -53,8 +54,15 @@ struct Datapath::Impl {
 
   // The packet path (process.cc).
   Result process_one(Port& port, Direction direction, const PacketView& packet, int64_t now);
+  // process_one() after parsing; process_batch() parses a group first to prefetch.
+  // `key`/`hash`, when not null, are the packet's connection key and its hash, already computed.
+  Result process_parsed(Port& port, const PacketView& packet, const ParsedPacket& parsed,
+                        DropReason parse_error, int64_t now, const ConnKey* key = nullptr,
+                        uint64_t hash = 0);
+  void process_group(Port& port, Direction direction, const PacketView* packets, std::size_t count,
+                     int64_t now, Result* results);
   void decide_ip(Port& port, const PacketView& packet, const ParsedPacket& parsed, int64_t now,
-                 Result& result);
+                 const ConnKey* key, uint64_t hash, Result& result);
   void track_existing(Port& port, uint32_t index, const PacketView& packet,
                       const ParsedPacket& parsed, int64_t now, Result& result);
   void classify_new(Port& port, const PacketView& packet, const ParsedPacket& parsed,

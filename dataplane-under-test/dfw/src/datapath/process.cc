@@ -51,7 +51,9 @@ void Datapath::Impl::classify_new(Port& port, const PacketView& packet, const Pa
                        : table->default_action();
   }
   if (rule >= 0) {
-    result.rule_id = static_cast<int32_t>(table->rules()[static_cast<std::size_t>(rule)].id);
+    const CompiledRule& decided = table->rules()[static_cast<std::size_t>(rule)];
+    result.rule_id = static_cast<int32_t>(decided.id);
+    result.log = decided.log;
     ++port.rule_hits[static_cast<std::size_t>(rule)];
     port.rule_bytes[static_cast<std::size_t>(rule)] += packet.wire_size;
   }
@@ -133,7 +135,8 @@ void Datapath::Impl::track_existing(Port& port, uint32_t index, const PacketView
 }
 
 void Datapath::Impl::decide_ip(Port& port, const PacketView& packet, const ParsedPacket& parsed,
-                               int64_t now, Result& result) {
+                               int64_t now, const ConnKey* precomputed_key,
+                               uint64_t precomputed_hash, Result& result) {
   const uint8_t protocol = parsed.key.protocol;
   if (protocol == kProtoTcp && !tcp_flags_valid(parsed.tcp.flags)) {
     drop(result, DropReason::kInvalidState);  // NULL, SYN+FIN, Xmas, ...
@@ -168,9 +171,13 @@ void Datapath::Impl::decide_ip(Port& port, const PacketView& packet, const Parse
     drop(result, DropReason::kInvalidState);
     return;
   }
-  ConnKey key;
-  make_conn_key(port.id, parsed.key.direction, parsed.key, parsed.icmp_id, key);
-  const uint64_t hash = conns.hash(key);
+  ConnKey computed_key;
+  uint64_t hash = precomputed_hash;
+  if (precomputed_key == nullptr) {
+    make_conn_key(port.id, parsed.key.direction, parsed.key, parsed.icmp_id, computed_key);
+    hash = conns.hash(computed_key);
+  }
+  const ConnKey& key = precomputed_key != nullptr ? *precomputed_key : computed_key;
   uint32_t index = conns.find(key, hash, result.work.hash_probes);
   if (index != kNilIndex) {
     Conn& c = conns.at(index);
@@ -195,9 +202,45 @@ void Datapath::Impl::decide_ip(Port& port, const PacketView& packet, const Parse
 
 Result Datapath::Impl::process_one(Port& port, Direction direction, const PacketView& packet,
                                    int64_t now) {
-  Result result;
   ParsedPacket parsed;
   const DropReason parse_error = parse_packet(packet, direction, parsed);
+  return process_parsed(port, packet, parsed, parse_error, now);
+}
+
+// Up to kGroupSize packets at a time in three passes, so the memory accesses of one packet
+// overlap with the work on the others (as DPDK's bulk lookups do): parse and prefetch the index
+// buckets, then prefetch the connections whose tags match, then process.
+void Datapath::Impl::process_group(Port& port, Direction direction, const PacketView* packets,
+                                   std::size_t count, int64_t now, Result* results) {
+  ParsedPacket parsed[kGroupSize];
+  DropReason errors[kGroupSize];
+  ConnKey keys[kGroupSize];
+  uint64_t hashes[kGroupSize];
+  bool tracked[kGroupSize];
+  for (std::size_t i = 0; i < count; ++i) {
+    errors[i] = parse_packet(packets[i], direction, parsed[i]);
+    const ParsedPacket& p = parsed[i];
+    tracked[i] = errors[i] == DropReason::kNone &&
+                 (p.l3 == L3Kind::kIpv4 || p.l3 == L3Kind::kIpv6) &&
+                 p.fragment != FragmentKind::kLater && p.icmp_class != IcmpClass::kError;
+    if (tracked[i]) {
+      make_conn_key(port.id, direction, p.key, p.icmp_id, keys[i]);
+      hashes[i] = conns.hash(keys[i]);
+      conns.prefetch(hashes[i]);
+    }
+  }
+  for (std::size_t i = 0; i < count; ++i)
+    if (tracked[i]) conns.prefetch_matches(hashes[i]);
+  for (std::size_t i = 0; i < count; ++i)
+    results[i] = process_parsed(port, packets[i], parsed[i], errors[i], now,
+                                tracked[i] ? &keys[i] : nullptr, hashes[i]);
+}
+
+Result Datapath::Impl::process_parsed(Port& port, const PacketView& packet,
+                                      const ParsedPacket& parsed, DropReason parse_error,
+                                      int64_t now, const ConnKey* key, uint64_t hash) {
+  Result result;
+  const Direction direction = parsed.key.direction;
   result.work.bytes_parsed = parsed.bytes_parsed;
   if (parse_error != DropReason::kNone) {
     drop(result, parse_error);
@@ -224,7 +267,7 @@ Result Datapath::Impl::process_one(Port& port, Direction direction, const Packet
       result.rule_id = first->rule_id;
     }
   } else {
-    decide_ip(port, packet, parsed, now, result);
+    decide_ip(port, packet, parsed, now, key, hash, result);
     if (parsed.fragment == FragmentKind::kFirst) {
       const FragmentKey key = FragmentTable::make_key(port.id, parsed.key, parsed.fragment_id);
       const FragmentVerdict verdict{result.verdict, result.reason, result.rule_id};
@@ -266,14 +309,17 @@ void Datapath::process_batch(PortId port, Direction direction, std::span<const P
                              int64_t now, std::span<Result> results) {
   const std::size_t n = packets.size() < results.size() ? packets.size() : results.size();
   Port* p = impl_->find_port(port);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (p == nullptr) {
+  if (p == nullptr) {
+    for (std::size_t i = 0; i < n; ++i) {
       ++impl_->drops_by_reason[static_cast<std::size_t>(DropReason::kUnknownPort)];
       results[i] = Result{};
       drop(results[i], DropReason::kUnknownPort);
-      continue;
     }
-    results[i] = impl_->process_one(*p, direction, packets[i], now);
+    return;
+  }
+  for (std::size_t i = 0; i < n; i += Impl::kGroupSize) {
+    const std::size_t count = n - i < Impl::kGroupSize ? n - i : Impl::kGroupSize;
+    impl_->process_group(*p, direction, packets.data() + i, count, now, results.data() + i);
   }
 }
 

@@ -1,6 +1,7 @@
 #include "dfw/driver.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 
 namespace dfw {
@@ -38,9 +39,21 @@ void DatapathDriver::after_packets(int64_t now, bool created) {
   if (created && now + shortest_timeout_ < armed_deadline_) arm(now + shortest_timeout_);
 }
 
+void DatapathDriver::log_decision(PortId port, Direction direction, const Result& r) {
+  // A fixed buffer: logging rules must not make the packet path allocate.
+  char line[160];
+  const std::string_view reason = drop_reason_name(r.reason);
+  std::snprintf(line, sizeof line, "port %u %s rule %d %s (%.*s)", port,
+                direction == Direction::kEgress ? "egress" : "ingress", r.rule_id,
+                r.verdict == Verdict::kAllow ? "allow" : "drop", static_cast<int>(reason.size()),
+                reason.data());
+  env_.log.write(platform::LogLevel::kInfo, "dfw", line);
+}
+
 Result DatapathDriver::process(PortId port, Direction direction, const PacketView& packet) {
   const int64_t now = env_.clock.now();
   Result r = datapath_.process(port, direction, packet, now);
+  if (r.log) log_decision(port, direction, r);
   after_packets(now, r.verdict == Verdict::kAllow && !r.connection_hit);
   return r;
 }
@@ -51,8 +64,10 @@ void DatapathDriver::process_batch(PortId port, Direction direction,
   const int64_t now = env_.clock.now();
   datapath_.process_batch(port, direction, packets, now, results);
   bool created = false;
-  for (std::size_t i = 0; i < packets.size() && i < results.size(); ++i)
+  for (std::size_t i = 0; i < packets.size() && i < results.size(); ++i) {
     created |= results[i].verdict == Verdict::kAllow && !results[i].connection_hit;
+    if (results[i].log) log_decision(port, direction, results[i]);
+  }
   after_packets(now, created);
 }
 

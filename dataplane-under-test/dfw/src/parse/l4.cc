@@ -43,6 +43,9 @@ void parse_tcp_options(const uint8_t* options, uint32_t size, TcpInfo& tcp) {
 }
 
 DropReason parse_tcp(const Cursor& c, uint32_t offset, uint32_t l3_end, ParsedPacket& out) {
+  // The IP packet too short for a TCP header is malformed; header bytes the hypervisor did not
+  // hand us are truncated.
+  if (offset + kTcpMinHeaderSize > l3_end) return DropReason::kMalformedL4;
   if (!c.has(offset, kTcpMinHeaderSize)) return DropReason::kTruncated;
   const uint8_t* p = c.data + offset;
   const uint32_t header_size = (p[12] >> 4) * 4u;

@@ -25,7 +25,8 @@ namespace models::traffic {
 enum class FlowOutcome : uint8_t {
   kIncompleteAtEnd = 0,  // still running when the simulation ended (the initial value)
   kCompleted = 1,
-  kFailedRejected = 2,   // a RST or ICMP unreachable came back (a reject rule)
+  kFailedRejected = 2,   // refused: a RST or ICMP unreachable came back (a reject rule), or
+                         // no local source port was free (reason no_ephemeral_port)
   kFailedTimeout = 3,    // retries exhausted (a drop rule, or loss)
 };
 std::string_view flow_outcome_name(FlowOutcome outcome);
@@ -40,8 +41,7 @@ std::string_view flow_outcome_name(FlowOutcome outcome);
   X(kIcmpUnreachable, "icmp_unreachable")                                                \
   X(kSynRetriesExhausted, "syn_retries_exhausted")                                       \
   X(kDataRetriesExhausted, "data_retries_exhausted")                                     \
-  X(kNoEphemeralPort, "no_ephemeral_port")                                               \
-  X(kSourceDown, "source_vm_not_running")
+  X(kNoEphemeralPort, "no_ephemeral_port")
 
 enum class FlowReason : uint8_t {
 #define SEGSIM_X(name, text) name,

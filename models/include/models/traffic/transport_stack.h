@@ -123,7 +123,7 @@ class TransportStack final : public PacketReceiver {
   std::size_t live_udp_flow_count() const;
   const TransportParams& params() const { return params_; }
 
-  // Internal pieces, defined in models/traffic/ (private to the model).
+  // The TCP half (models/traffic/tcp_engine.h) shares the stack's I/O, tables and counters.
   friend class TcpEngine;
 
  private:

@@ -1,0 +1,220 @@
+#include "world.h"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <map>
+
+#include "policy_bridge.h"
+
+namespace scenarios {
+namespace {
+
+models::LinkParams to_link(const LinkSpec& s) {
+  models::LinkParams p;
+  p.rate = s.rate;
+  p.delay = s.delay;
+  p.queue_size = s.queue_size;
+  p.ecn_threshold = s.ecn_threshold;
+  return p;
+}
+
+bool parse_mac(const std::string& text, std::array<uint8_t, 6>& out) {
+  unsigned b[6];
+  char tail;
+  if (std::sscanf(text.c_str(), "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+    return false;
+  for (int i = 0; i < 6; ++i) {
+    if (b[i] > 0xff) return false;
+    out[i] = static_cast<uint8_t>(b[i]);
+  }
+  return true;
+}
+
+bool build_vms(const Scenario& s, models::VmTable& vms, std::string& error) {
+  std::map<std::string, uint32_t> host_index;
+  for (std::size_t i = 0; i < s.hosts.size(); ++i) host_index[s.hosts[i].name] = static_cast<uint32_t>(i);
+  for (const VmSpec& spec : s.vms) {
+    models::Vm vm;
+    vm.name = spec.name;
+    if (!parse_mac(spec.mac, vm.mac)) {
+      error = "vm " + spec.name + ": bad MAC '" + spec.mac + "'";
+      return false;
+    }
+    in_addr v4{};
+    if (inet_pton(AF_INET, spec.ipv4.c_str(), &v4) != 1) {
+      error = "vm " + spec.name + ": bad IPv4 address '" + spec.ipv4 + "'";
+      return false;
+    }
+    vm.ipv4 = ntohl(v4.s_addr);
+    if (!spec.ipv6.empty()) {
+      if (inet_pton(AF_INET6, spec.ipv6.c_str(), vm.ipv6.data()) != 1) {
+        error = "vm " + spec.name + ": bad IPv6 address '" + spec.ipv6 + "'";
+        return false;
+      }
+      vm.has_ipv6 = true;
+    }
+    vm.labels = spec.labels;
+    vm.vnic_rate = spec.vnic_rate;
+    auto it = host_index.find(spec.host);
+    if (it == host_index.end()) {
+      error = "vm " + spec.name + ": unknown host '" + spec.host + "'";
+      return false;
+    }
+    vm.host = it->second;
+    vms.add(std::move(vm));
+  }
+  return true;
+}
+
+std::unique_ptr<models::SwitchedFabric> build_fabric(const Scenario& s, sim::Kernel& kernel,
+                                                     models::PacketPool& pool, std::string& error) {
+  std::vector<std::string> host_names;
+  for (const HostSpec& h : s.hosts) host_names.push_back(h.name);
+  const FabricSpec& f = s.fabric;
+  models::FabricGraph graph;
+  if (f.kind == "leaf-spine") {
+    models::LeafSpineParams p;
+    p.leaves = f.leaves;
+    p.spines = f.spines;
+    p.hosts_per_leaf = f.hosts_per_leaf;
+    p.uplinks_per_host = f.uplinks_per_host;
+    p.host_link = to_link(f.host_link);
+    p.fabric_link = to_link(f.fabric_link);
+    if (!models::leaf_spine_graph(p, host_names, graph, error)) return nullptr;
+  } else if (f.kind == "star") {
+    models::StarParams p;
+    p.uplinks_per_host = f.uplinks_per_host;
+    p.host_link = to_link(f.host_link);
+    if (!models::star_graph(p, host_names, graph, error)) return nullptr;
+  } else if (f.kind == "graph") {
+    graph.switch_names = f.switches;
+    graph.host_names = host_names;
+    for (const FabricSpec::GraphLink& l : f.links) graph.edges.push_back({l.a, l.b, to_link(l.link)});
+  } else {
+    error = "topology.fabric.kind: unknown kind '" + f.kind + "'";
+    return nullptr;
+  }
+  return models::build_switched_fabric(graph, kernel, pool, error);
+}
+
+models::HostParams to_host_params(const HostSpec& h) {
+  models::HostParams p;
+  p.cores = h.cores;
+  p.clock_hz = h.clock_hz;
+  p.rx_queue_count = h.rx_queue_count;
+  p.core_queue_packets = h.core_queue_packets;
+  p.datapath.connection_limit = h.connection_limit;
+  return p;
+}
+
+bool build_traffic(const Scenario& s, World& w, std::string& error) {
+  models::traffic::TransportParams transport;
+  transport.tcp.segment_size = s.segment_size;
+  std::vector<models::traffic::TransportStack*> stacks;
+  for (models::VmIndex v = 0; v < w.vms.size(); ++v) {
+    w.stacks.push_back(std::make_unique<models::traffic::TransportStack>(w.kernel, w.vms, v, w.pool, w.flows,
+                                                                         transport));
+    stacks.push_back(w.stacks.back().get());
+  }
+  for (std::size_t i = 0; i < s.traffic.size(); ++i) {
+    const TrafficSpec& t = s.traffic[i];
+    const std::string where = "traffic." + std::to_string(i);
+    if (t.kind != "synthetic") {
+      error = where + ".kind: '" + t.kind + "' traffic is not implemented in this version (only synthetic)";
+      return false;
+    }
+    std::vector<models::traffic::FlowSizeCdf::Point> points;
+    for (const CdfPoint& p : t.flow_size_cdf_points)
+      points.push_back({static_cast<double>(p.size_bytes), p.cumulative});
+    models::traffic::FlowSizeCdf cdf;
+    if (!models::traffic::FlowSizeCdf::from_points(std::move(points), cdf, error)) {
+      error = where + ".flow_size_cdf: " + t.flow_size_cdf + ": " + error;
+      return false;
+    }
+    models::traffic::FlowGeneratorParams p;
+    p.name = "synthetic" + std::to_string(i);
+    if (t.pattern == "all-to-all") {
+      p.pattern = models::traffic::CommunicationPattern::kAllToAll;
+    } else if (t.pattern == "tiers") {
+      p.pattern = models::traffic::CommunicationPattern::kTiers;
+    } else {
+      p.pattern = models::traffic::CommunicationPattern::kMatrix;
+    }
+    p.tier_label = t.tier_label;
+    p.tiers = t.tiers;
+    p.matrix = t.matrix;
+    p.load = t.load;
+    p.load_reference = models::traffic::LoadReference::kHostLink;
+    p.host_link_rate = s.fabric.host_link.rate;
+    p.protocol = t.protocol == "udp" ? models::traffic::TransportProtocol::kUdp
+                                     : models::traffic::TransportProtocol::kTcp;
+    p.destination_port = t.destination_port;
+    p.start = t.start;
+    p.stop = t.stop.value_or(sim::Time::max());
+    auto generator = models::traffic::FlowGenerator::create(w.kernel, w.vms, stacks, cdf, p, error);
+    if (!generator) {
+      error = where + ": " + error;
+      return false;
+    }
+    w.generators.push_back(std::move(generator));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<World> build_world(const Scenario& s, const std::string& calibration_path,
+                                   std::string& error, int& exit_code) {
+  exit_code = 2;
+  if (!s.timeline.empty()) {
+    error = "timeline: '" + s.timeline.front().action +
+            "' events are not implemented in this version (migrations and failures are issue 6); "
+            "remove the timeline to run";
+    return nullptr;
+  }
+  auto w = std::make_unique<World>(s.seed);
+  w->calibration_path = calibration_path.empty() ? models::default_calibration_path() : calibration_path;
+  if (!models::load_calibration(w->calibration_path, w->calibration, error)) {
+    exit_code = calibration_path.empty() ? 1 : 2;
+    return nullptr;
+  }
+  w->cost = models::CostModel(w->calibration.coefficients);
+
+  if (!build_vms(s, w->vms, error)) return nullptr;
+  w->fabric = build_fabric(s, w->kernel, w->pool, error);
+  if (!w->fabric) {
+    error = "topology.fabric: " + error;
+    return nullptr;
+  }
+  for (std::size_t i = 0; i < w->fabric->link_count(); ++i) w->link_names.push_back(w->fabric->link(i).name());
+
+  for (std::size_t i = 0; i < s.hosts.size(); ++i) {
+    w->hosts.push_back(std::make_unique<models::Host>(s.hosts[i].name, static_cast<uint32_t>(i),
+                                                      to_host_params(s.hosts[i]), w->kernel, w->pool,
+                                                      w->vms, *w->fabric, w->cost));
+  }
+
+  w->controller = make_controller(s, error);
+  if (!w->controller) return nullptr;
+  RuleTableCache tables;
+  for (models::VmIndex v = 0; v < w->vms.size(); ++v) {
+    dfw::RuleTablePtr rules = tables.compile(w->controller->port_spec(v), error);
+    if (!rules) {
+      error = "policy: rules of vm " + w->vms[v].name + ": " + error;
+      return nullptr;
+    }
+    dfw::Status st = w->hosts[w->vms[v].host]->add_vm(v, std::move(rules));
+    if (!st) {
+      error = "vm " + w->vms[v].name + ": " + st.message();
+      return nullptr;
+    }
+  }
+  w->distinct_rule_tables = tables.size();
+
+  if (!build_traffic(s, *w, error)) return nullptr;
+  exit_code = 0;
+  return w;
+}
+
+}  // namespace scenarios

@@ -1,0 +1,49 @@
+#pragma once
+// The world of one run: every model built from a validated Scenario, owned in construction order
+// so that destruction runs in reverse (traffic before hosts, hosts before the fabric, the kernel
+// last, because timers and pending events refer to it).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "controller/controller.h"
+#include "models/cost_model.h"
+#include "models/host.h"
+#include "models/packet.h"
+#include "models/switched_fabric.h"
+#include "models/traffic/flow_generator.h"
+#include "models/traffic/flow_records.h"
+#include "models/traffic/transport_stack.h"
+#include "models/vm.h"
+#include "scenarios/scenario.h"
+#include "sim/kernel.h"
+
+namespace scenarios {
+
+struct World {
+  explicit World(uint64_t seed) : kernel(seed) {}
+
+  sim::Kernel kernel;
+  models::PacketPool pool;
+  models::VmTable vms;
+  models::Calibration calibration;
+  std::string calibration_path;
+  models::CostModel cost;
+  std::unique_ptr<models::SwitchedFabric> fabric;
+  std::vector<std::string> link_names;  // by fabric link index
+  std::vector<std::unique_ptr<models::Host>> hosts;
+  std::unique_ptr<controller::Controller> controller;
+  std::size_t distinct_rule_tables = 0;  // compiled tables shared across ports
+  models::traffic::FlowRecords flows;
+  std::vector<std::unique_ptr<models::traffic::TransportStack>> stacks;  // by VmIndex
+  std::vector<std::unique_ptr<models::traffic::FlowGenerator>> generators;
+};
+
+// Builds every model of `scenario`. On error returns nullptr, sets `error` and `exit_code`
+// (2: the scenario asks for something this build cannot do or that fails a model's own checks;
+// 1: a runtime failure such as an unreadable calibration file).
+std::unique_ptr<World> build_world(const Scenario& scenario, const std::string& calibration_path,
+                                   std::string& error, int& exit_code);
+
+}  // namespace scenarios

@@ -1,0 +1,170 @@
+"""End-to-end tests of the `segsim` command: run, validate, inspect, exit codes, determinism.
+
+Run by ctest (label `scenario`) with SEGSIM_BIN pointing at the built command; needs only
+Debian's /usr/bin/python3 with h5py.
+"""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+SEGSIM = os.environ["SEGSIM_BIN"]
+SOURCE = Path(os.environ["SEGSIM_SOURCE_DIR"])
+QUICKSTART = SOURCE / "scenarios" / "examples" / "quickstart.yaml"
+BAD = SOURCE / "tests" / "scenarios" / "data"
+
+
+def segsim(*args, cwd=None):
+    return subprocess.run([SEGSIM, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def datasets(path):
+    """Every dataset outside /meta/wall, as {path: numpy array}, plus /meta's attributes."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and not name.startswith("meta/wall"):
+                out[name] = obj[()]
+        f.visititems(visit)
+        out["meta attributes"] = {k: f["meta"].attrs[k] for k in f["meta"].attrs}
+    return out
+
+
+@pytest.fixture(scope="module")
+def quickstart_runs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("runs")
+    results = {}
+    for name, extra in (("a", []), ("b", []), ("seed7", ["--seed", "7"])):
+        out = d / f"{name}.h5"
+        r = segsim("run", QUICKSTART, "-o", out, "--quiet", *extra)
+        assert r.returncode == 0, r.stderr
+        results[name] = out
+    return results
+
+
+def test_run_prints_summary_and_result_path(tmp_path):
+    out = tmp_path / "q.h5"
+    r = segsim("run", QUICKSTART, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert f"result: {out}" in r.stdout
+    assert re.search(r"flows\s+\d+ started, \d+ completed", r.stdout)
+    assert out.exists()
+    assert not list(tmp_path.glob("*.tmp-*"))
+
+
+def test_same_seed_gives_identical_datasets(quickstart_runs):
+    a, b = datasets(quickstart_runs["a"]), datasets(quickstart_runs["b"])
+    assert a.keys() == b.keys()
+    for key in a:
+        if key == "meta attributes":
+            assert a[key] == b[key]
+        else:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_h5diff_sees_no_difference_outside_wall(quickstart_runs):
+    r = subprocess.run(["h5diff", "--exclude-path", "/meta/wall", quickstart_runs["a"], quickstart_runs["b"]],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_different_seed_changes_random_outputs(quickstart_runs):
+    a, c = datasets(quickstart_runs["a"]), datasets(quickstart_runs["seed7"])
+    assert a["meta attributes"]["seed"] == 1 and c["meta attributes"]["seed"] == 7
+    assert not np.array_equal(a["flows/size"], c["flows/size"]) or not np.array_equal(
+        a["flows/start_ns"], c["flows/start_ns"])
+
+
+def test_result_holds_every_table_with_units(quickstart_runs):
+    with h5py.File(quickstart_runs["a"], "r") as f:
+        for table in ("flows", "drops", "rules", "summary", "hosts", "vms", "links",
+                      "series/hosts", "series/cores", "series/links", "latency/percentiles", "latency/histogram"):
+            assert table in f, table
+            for column in f[table].values():
+                assert column.attrs["units"], f"{table}/{column.name} has no units"
+        summary = f["summary"]
+        assert summary["flows_started"][0] == len(f["flows/flow_id"])
+        # The policy denies the all-to-all background traffic: dfw drops some of it.
+        drops = dict(zip((x.decode() for x in f["drops/reason"][()]), f["drops/packets"][()]))
+        assert drops["default_drop"] + drops["rule_drop"] > 0
+        # Every allowed flow's rule hits are counted on the rule that allowed it.
+        rules = [x.decode() for x in f["rules/policy_rule"][()]]
+        hits = dict()
+        for name, h in zip(rules, f["rules/hits"][()]):
+            hits[name] = hits.get(name, 0) + h
+        assert hits["web-to-app"] > 0 and hits["app-to-db"] > 0
+
+
+def test_validate_ok():
+    r = segsim("validate", QUICKSTART)
+    assert r.returncode == 0, r.stderr
+    assert "ok" in r.stdout
+
+
+BAD_CASES = {
+    "syntax_error.yaml": "",
+    "wrong_unit.yaml": "",
+    "negative_bandwidth.yaml": "rate",
+    "unknown_host_timeline.yaml": "timeline",
+    "duplicate_vm.yaml": "vms",
+    "duplicate_ip.yaml": "ip",
+    "unknown_key.yaml": "did you mean",
+    "unreadable_file.yaml": "",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CASES))
+def test_bad_input_exits_2_with_location_and_no_result(tmp_path, name):
+    out = tmp_path / "never.h5"
+    r = segsim("run", BAD / name, "-o", out)
+    assert r.returncode == 2, r.stdout + r.stderr
+    first_error = next(line for line in r.stderr.splitlines() if "error" in line)
+    assert re.match(rf".*{re.escape(name)}:\d+:\d+: error: ", first_error) or "--set" in first_error or \
+        re.match(r".*:\d+:\d+: error: |.*: error: ", first_error), first_error
+    assert BAD_CASES[name].lower() in r.stderr.lower()
+    assert not out.exists()
+    assert not list(tmp_path.iterdir())
+
+
+def test_missing_scenario_file(tmp_path):
+    r = segsim("run", tmp_path / "nope.yaml", "-o", tmp_path / "x.h5")
+    assert r.returncode == 2
+    assert "nope.yaml" in r.stderr
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_bad_override_is_rejected(tmp_path):
+    r = segsim("run", QUICKSTART, "--set", "topology.fabric.leavez=3", "-o", tmp_path / "x.h5")
+    assert r.returncode == 2
+    assert "leavez" in r.stderr
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_override_changes_the_run(tmp_path):
+    out = tmp_path / "short.h5"
+    r = segsim("run", QUICKSTART, "--set", "duration=100ms", "-o", out, "--quiet")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out, "r") as f:
+        assert f["summary/simulated_ns"][0] == 100_000_000
+
+
+def test_inspect(quickstart_runs, tmp_path):
+    r = segsim("inspect", quickstart_runs["a"])
+    assert r.returncode == 0, r.stderr
+    assert "/flows" in r.stdout and "quickstart" in r.stdout
+    not_h5 = tmp_path / "x.h5"
+    not_h5.write_text("hello")
+    r = segsim("inspect", not_h5)
+    assert r.returncode == 2
+    assert "x.h5" in r.stderr
+
+
+def test_unknown_command_and_usage():
+    assert segsim("frobnicate").returncode == 2
+    assert segsim("run").returncode == 2
+    assert segsim("--help").returncode == 0
