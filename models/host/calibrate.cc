@@ -216,7 +216,10 @@ std::string utc_date() {
 
 std::string join(const std::vector<uint32_t>& values) {
   std::string out;
-  for (uint32_t v : values) out += (out.empty() ? "" : ",") + std::to_string(v);
+  for (uint32_t v : values) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(v);
+  }
   return out;
 }
 

@@ -289,7 +289,7 @@ void Host::transmit(uint32_t port, bool toward_vm, const uint8_t* frame, uint32_
   const uint32_t copied = std::min<uint32_t>(size, kMaxHeaderSize);
   std::memcpy(p->header.data(), frame, copied);
   p->header_size = static_cast<uint16_t>(copied);
-  p->wire_size = std::max<uint32_t>(size, 64);
+  p->wire_size = std::max<uint32_t>(size, 60);  // Ethernet minimum without FCS, as headers.h
   p->payload_size = 0;
   p->segment_count = 1;
   p->sent_at = kernel_.now();

@@ -40,19 +40,24 @@ void SwitchedFabric::attach_host(uint32_t host, HostPort& port, sim::EntityId en
   }
 }
 
+uint32_t SwitchedFabric::choose_uplink(uint32_t host, uint64_t flow_hash) const {
+  const auto& uplinks = host_uplinks_[host];
+  if (uplinks.size() < 2) return 0;
+  // Bonding hashes with the host's index as salt, independent of any switch's choice; a bond
+  // whose chosen member is down fails over to the other.
+  const uint32_t u = ecmp_select(flow_hash, 0x9E3779B97F4A7C15ULL * (host + 1),
+                                 static_cast<uint32_t>(uplinks.size()));
+  return uplinks[u]->up() || !uplinks[1 - u]->up() ? u : 1 - u;
+}
+
 void SwitchedFabric::send_from_host(uint32_t host, Packet* packet) {
   const auto& uplinks = host_uplinks_[host];
-  const std::size_t count = uplinks.size();
-  if (count == 0) {
+  if (uplinks.empty()) {
     ++host_no_route_drops_;
     pool_.release(packet);
     return;
   }
-  // Bonding hashes with the host's index as salt, independent of any switch's choice.
-  const uint32_t u = count == 1 ? 0
-                                : ecmp_select(packet->flow_hash, 0x9E3779B97F4A7C15ULL * (host + 1),
-                                              static_cast<uint32_t>(count));
-  uplinks[u]->send(packet);
+  uplinks[choose_uplink(host, packet->flow_hash)]->send(packet);
 }
 
 void SwitchedFabric::set_vm_host(VmIndex vm, uint32_t host) {
@@ -75,14 +80,11 @@ std::vector<std::string> SwitchedFabric::trace_route(uint32_t source_host, VmInd
   probe.flow_hash = flow_hash;
   const auto& uplinks = host_uplinks_[source_host];
   if (uplinks.empty()) return {};
-  const uint32_t u = uplinks.size() == 1
-                         ? 0
-                         : ecmp_select(flow_hash, 0x9E3779B97F4A7C15ULL * (source_host + 1),
-                                       static_cast<uint32_t>(uplinks.size()));
   std::vector<std::string> path;
-  const Link* link = uplinks[u];
+  const Link* link = uplinks[choose_uplink(source_host, flow_hash)];
   for (int hop = 0; hop < 64; ++hop) {
     path.push_back(link->name());
+    if (!link->up()) return {};
     const LinkEnd end = far_end.at(link);
     if (end.switch_index == kNoPort) return path;  // reached a host
     const Switch& sw = *switches_[end.switch_index];
@@ -92,15 +94,6 @@ std::vector<std::string> SwitchedFabric::trace_route(uint32_t source_host, VmInd
   }
   return {};
 }
-
-namespace {
-
-struct Neighbor {
-  uint32_t node;
-  uint32_t port;  // output port on the switch at this end (unused for hosts)
-};
-
-}  // namespace
 
 std::unique_ptr<SwitchedFabric> build_switched_fabric(const FabricGraph& graph,
                                                       sim::Kernel& kernel, PacketPool& pool,
@@ -170,16 +163,22 @@ std::unique_ptr<SwitchedFabric> build_switched_fabric(const FabricGraph& graph,
   fabric->host_uplinks_.resize(host_count);
   fabric->host_downlinks_.resize(host_count);
 
-  std::vector<std::vector<Neighbor>> neighbors(node_count);
+  fabric->switch_count_ = switch_count;
+  fabric->host_names_ = graph.host_names;
+  fabric->neighbors_.assign(node_count, {});
+  fabric->edge_up_.assign(graph.edges.size(), true);
   std::map<std::string, int> name_uses;
-  auto add_link = [&](uint32_t from, uint32_t to, const LinkParams& params) {
+  auto add_link = [&](uint32_t from, uint32_t to, const LinkParams& params, uint32_t edge) {
     const std::string& from_name = from < switch_count ? graph.switch_names[from]
                                                        : graph.host_names[from - switch_count];
     const std::string& to_name =
         to < switch_count ? graph.switch_names[to] : graph.host_names[to - switch_count];
     std::string name = from_name + "->" + to_name;
     const int uses = name_uses[name]++;
-    if (uses > 0) name += "#" + std::to_string(uses);
+    if (uses > 0) {
+      name += '#';
+      name += std::to_string(uses);
+    }
     fabric->links_.push_back(std::make_unique<Link>(name, params, kernel, pool));
     Link& link = *fabric->links_.back();
     uint32_t port = kNoPort;
@@ -195,53 +194,72 @@ std::unique_ptr<SwitchedFabric> build_switched_fabric(const FabricGraph& graph,
       link.connect(*fabric->switches_[to], switch_entities[to], 0);
       fabric->link_far_end_.push_back({to, kNoHost});
     }
-    neighbors[from].push_back({to, port});
+    fabric->neighbors_[from].push_back({to, port, edge});
+    fabric->edge_links_.push_back(&link);
   };
 
-  for (const FabricGraph::Edge& edge : graph.edges) {
+  for (uint32_t e = 0; e < graph.edges.size(); ++e) {
+    const FabricGraph::Edge& edge = graph.edges[e];
     const uint32_t a = node_by_name.at(edge.a);
     const uint32_t b = node_by_name.at(edge.b);
-    add_link(a, b, edge.params);
-    add_link(b, a, edge.params);
+    add_link(a, b, edge.params, e);
+    add_link(b, a, edge.params, e);
   }
+  if (!fabric->compute_routes(&error)) return nullptr;
+  return fabric;
+}
 
-  // Shortest paths by hop count toward each host; hosts are never transit nodes.
+void SwitchedFabric::set_edge_up(std::size_t edge, bool up) {
+  edge_up_[edge] = up;
+  edge_links_[2 * edge]->set_up(up);
+  edge_links_[2 * edge + 1]->set_up(up);
+  compute_routes(nullptr);
+}
+
+// Shortest paths by hop count toward each host over the edges that are up; hosts are never
+// transit nodes. With `unreachable` set, a host pair without a path is an error (build time);
+// otherwise such pairs just get no route (their packets are dropped as no_route).
+bool SwitchedFabric::compute_routes(std::string* unreachable) {
+  const uint32_t host_count = static_cast<uint32_t>(host_names_.size());
+  const auto node_count = static_cast<uint32_t>(neighbors_.size());
+  auto is_host = [&](uint32_t node) { return node >= switch_count_; };
   std::vector<std::vector<std::vector<uint32_t>>> routes(
-      switch_count, std::vector<std::vector<uint32_t>>(host_count));
+      switch_count_, std::vector<std::vector<uint32_t>>(host_count));
   std::vector<int> dist(node_count);
   std::deque<uint32_t> frontier;
   for (uint32_t h = 0; h < host_count; ++h) {
-    const uint32_t target = switch_count + h;
+    const uint32_t target = switch_count_ + h;
     std::fill(dist.begin(), dist.end(), -1);
     dist[target] = 0;
     frontier.assign(1, target);
     while (!frontier.empty()) {
       const uint32_t u = frontier.front();
       frontier.pop_front();
-      for (const Neighbor& n : neighbors[u]) {
-        if (is_host(n.node) || dist[n.node] >= 0) continue;
+      for (const Adjacent& n : neighbors_[u]) {
+        if (!edge_up_[n.edge] || is_host(n.node) || dist[n.node] >= 0) continue;
         dist[n.node] = dist[u] + 1;
         frontier.push_back(n.node);
       }
     }
-    for (uint32_t s = 0; s < switch_count; ++s) {
+    for (uint32_t s = 0; s < switch_count_; ++s) {
       if (dist[s] < 0) continue;
-      for (const Neighbor& n : neighbors[s])
-        if (dist[n.node] == dist[s] - 1) routes[s][h].push_back(n.port);
+      for (const Adjacent& n : neighbors_[s])
+        if (edge_up_[n.edge] && dist[n.node] == dist[s] - 1) routes[s][h].push_back(n.port);
     }
+    if (unreachable == nullptr) continue;
     for (uint32_t g = 0; g < host_count; ++g) {
       if (g == h) continue;
-      for (const Neighbor& n : neighbors[switch_count + g]) {
+      for (const Adjacent& n : neighbors_[switch_count_ + g]) {
         if (dist[n.node] < 0) {
-          error = "fabric: no path from host '" + graph.host_names[g] + "' (via '" +
-                  graph.switch_names[n.node] + "') to host '" + graph.host_names[h] + "'";
-          return nullptr;
+          *unreachable = "fabric: no path from host '" + host_names_[g] + "' (via '" +
+                         switch_names_[n.node] + "') to host '" + host_names_[h] + "'";
+          return false;
         }
       }
     }
   }
-  for (uint32_t s = 0; s < switch_count; ++s) fabric->switches_[s]->set_routes(routes[s]);
-  return fabric;
+  for (uint32_t s = 0; s < switch_count_; ++s) switches_[s]->set_routes(routes[s]);
+  return true;
 }
 
 }  // namespace models

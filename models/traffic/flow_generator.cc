@@ -189,7 +189,9 @@ double FlowGenerator::arrival_rate(VmIndex source) const {
 }
 
 void FlowGenerator::start() {
-  for (uint32_t i = 0; i < sources_.size(); ++i) schedule_next(i, params_.start);
+  // Started late (after `start`): arrivals begin now, never in the past.
+  const sim::Time from = std::max(params_.start, kernel_.now());
+  for (uint32_t i = 0; i < sources_.size(); ++i) schedule_next(i, from);
 }
 
 void FlowGenerator::schedule_next(uint32_t source, sim::Time after) {

@@ -20,7 +20,49 @@ ConnectionKey key_for(const IpAddress& remote, uint16_t remote_port, uint16_t lo
   return k;
 }
 
+// The same ranges validate_transport_params() enforces.
+constexpr uint32_t kMinMss = 88;  // Linux's floor (TCP_MIN_MSS)
+constexpr uint32_t kMaxMss = 65535 - kIpv6HeaderSize - kTcpHeaderSize;
+constexpr uint32_t kMaxUdpPayload = 65535 - kIpv4HeaderSize - kUdpHeaderSize;
+
+TransportParams clamped(TransportParams p) {
+  p.tcp.mss = std::clamp(p.tcp.mss, kMinMss, kMaxMss);
+  p.tcp.initial_window_segments = std::max<uint32_t>(p.tcp.initial_window_segments, 1);
+  p.tcp.receive_buffer = sim::Bytes(std::max<uint64_t>(p.tcp.receive_buffer.count(), p.tcp.mss));
+  p.tcp.initial_rto = std::max(p.tcp.initial_rto, sim::Nanos(1));
+  p.tcp.min_rto = std::max(p.tcp.min_rto, sim::Nanos(1));
+  p.tcp.max_rto = std::max(p.tcp.max_rto, p.tcp.min_rto);
+  p.udp.payload_size = std::clamp<uint32_t>(p.udp.payload_size, 1, kMaxUdpPayload);
+  if (p.udp.rate.bits_per_second() == 0) p.udp.rate = sim::DataRate::bps(1);
+  p.first_ephemeral_port = std::max<uint16_t>(p.first_ephemeral_port, 1);
+  p.last_ephemeral_port = std::max(p.last_ephemeral_port, p.first_ephemeral_port);
+  return p;
+}
+
 }  // namespace
+
+bool validate_transport_params(const TransportParams& p, std::string& error) {
+  if (p.tcp.mss < kMinMss || p.tcp.mss > kMaxMss) {
+    error = "tcp.mss: must be in [" + std::to_string(kMinMss) + ", " + std::to_string(kMaxMss) +
+            "] bytes";
+  } else if (p.tcp.initial_window_segments == 0) {
+    error = "tcp.initial_window_segments: must be at least 1";
+  } else if (p.tcp.receive_buffer.count() < p.tcp.mss) {
+    error = "tcp.receive_buffer: must hold at least one MSS";
+  } else if (p.tcp.initial_rto <= sim::Time::zero() || p.tcp.min_rto <= sim::Time::zero() ||
+             p.tcp.max_rto < p.tcp.min_rto) {
+    error = "tcp.initial_rto/min_rto/max_rto: must be positive with min_rto <= max_rto";
+  } else if (p.udp.payload_size == 0 || p.udp.payload_size > kMaxUdpPayload) {
+    error = "udp.payload_size: must be in [1, " + std::to_string(kMaxUdpPayload) + "] bytes";
+  } else if (p.udp.rate.bits_per_second() == 0) {
+    error = "udp.rate: must be positive";
+  } else if (p.first_ephemeral_port == 0 || p.last_ephemeral_port < p.first_ephemeral_port) {
+    error = "ephemeral ports: need 0 < first_ephemeral_port <= last_ephemeral_port";
+  } else {
+    return true;
+  }
+  return false;
+}
 
 TransportStack::TransportStack(sim::Kernel& kernel, VmTable& vms, VmIndex vm, PacketPool& pool,
                                FlowRecords& records, const TransportParams& params)
@@ -29,11 +71,11 @@ TransportStack::TransportStack(sim::Kernel& kernel, VmTable& vms, VmIndex vm, Pa
       vm_(vm),
       pool_(pool),
       records_(records),
-      params_(params),
+      params_(clamped(params)),
       entity_(kernel.add_entity("transport/" + vms[vm].name)),
       rng_(kernel.rng_for("transport/" + vms[vm].name)),
       map_(std::make_unique<ConnectionMap>()),
-      next_ephemeral_port_(params.first_ephemeral_port) {
+      next_ephemeral_port_(params_.first_ephemeral_port) {
   tcp_ = std::make_unique<TcpEngine>(*this);
   vms_[vm_].receiver = this;
 }

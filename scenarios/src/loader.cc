@@ -22,7 +22,7 @@ using detail::Need;
 
 // Top-level keys, in the order they are read (later sections resolve names from earlier ones).
 const std::vector<std::string> kRootKeys = {"name",   "description", "duration", "seed",   "topology",
-                                            "policy", "traffic",     "timeline", "outputs"};
+                                            "policy", "transport",   "traffic",  "timeline", "outputs"};
 
 std::string file_stem(const std::string& display_name) {
   const std::string stem = std::filesystem::path(display_name).stem().string();
@@ -43,6 +43,7 @@ void read_document(LoadContext& ctx, const YAML::Node& root, Scenario& s) {
     detail::read_topology(ctx, *topology, s, index);
   }
   if (const YAML::Node* policy = r.find("policy")) detail::read_policy(ctx, *policy, s, index);
+  if (const YAML::Node* transport = r.find("transport")) detail::read_transport(ctx, *transport, s);
   if (const YAML::Node* traffic = r.find("traffic")) detail::read_traffic(ctx, *traffic, s, index);
   if (const YAML::Node* timeline = r.find("timeline")) detail::read_timeline(ctx, *timeline, s, index);
   if (const YAML::Node* outputs = r.find("outputs")) detail::read_outputs(ctx, *outputs, s, index);

@@ -35,6 +35,8 @@ bool check_reference(LoadContext& ctx, const YAML::Node& node, std::string_view 
 void read_topology(LoadContext& ctx, const YAML::Node& node, Scenario& scenario, NameIndex& index);
 // `policy`: inline, or the name of a YAML file holding the same map.
 void read_policy(LoadContext& ctx, const YAML::Node& node, Scenario& scenario, NameIndex& index);
+// `transport`: the VMs' TCP parameters.
+void read_transport(LoadContext& ctx, const YAML::Node& node, Scenario& scenario);
 // `traffic`: a list of synthetic or replay sources.
 void read_traffic(LoadContext& ctx, const YAML::Node& node, Scenario& scenario, const NameIndex& index);
 // `timeline`: a list of {at, action, args...}; sorted by time.

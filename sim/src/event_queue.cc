@@ -36,6 +36,44 @@ uint32_t EventQueue::grow_slab() {
   return slot_count_++;
 }
 
+void EventQueue::push_front(const Item& item) {
+  if (front_.empty()) front_sorted_ = true;
+  if (front_sorted_ && front_.size() >= kSortedFront) {
+    std::make_heap(front_.begin(), front_.end(), RunsAfter());
+    front_sorted_ = false;
+  }
+  if (!front_sorted_) {
+    front_.push_back(item);
+    std::push_heap(front_.begin(), front_.end(), RunsAfter());
+    return;
+  }
+  // Latest first: move `item` towards the start past every entry that runs before it.
+  std::size_t j = front_.size();
+  front_.push_back(item);
+  while (j > 0 && RunsAfter()(item, front_[j - 1])) {
+    front_[j] = front_[j - 1];
+    --j;
+  }
+  front_[j] = item;
+}
+
+void EventQueue::arrange_front() {
+  front_sorted_ = front_.size() <= kSortedFront;
+  if (!front_sorted_) {
+    std::make_heap(front_.begin(), front_.end(), RunsAfter());
+    return;
+  }
+  for (std::size_t i = 1; i < front_.size(); ++i) {  // insertion sort, latest first
+    const Item x = front_[i];
+    std::size_t j = i;
+    while (j > 0 && RunsAfter()(x, front_[j - 1])) {
+      front_[j] = front_[j - 1];
+      --j;
+    }
+    front_[j] = x;
+  }
+}
+
 bool EventQueue::cancel(EventId id) {
   if (!pending(id)) return false;
   meta(id.slot).state = SlotState::kCancelled;
@@ -94,24 +132,23 @@ bool EventQueue::refill() {
     spare_buffers_[b / kDigitValues].push_back(std::move(src));
     src = std::vector<Item>();
   }
-  if (front_.size() > 1) std::make_heap(front_.begin(), front_.end(), RunsAfter());
+  arrange_front();
   return true;
 }
 
 bool EventQueue::settle_front() {
   for (;;) {
     if (front_.empty() && !refill()) return false;
-    const uint32_t i = front_.front().slot;
+    const uint32_t i = front_top().slot;
     if (meta(i).state != SlotState::kCancelled) return true;
-    std::pop_heap(front_.begin(), front_.end(), RunsAfter());
-    front_.pop_back();
+    pop_front_item();
     release_slot(i);
   }
 }
 
 Time EventQueue::peek_time() {
   if (!settle_front()) return Time::max();
-  return Time::from_ns(front_.front().time);
+  return Time::from_ns(front_top().time);
 }
 
 bool EventQueue::pop(Popped& out) {

@@ -162,6 +162,51 @@ TEST_F(FabricFixture, MoveVmRedirectsTraffic) {
   EXPECT_EQ(hosts[2]->arrivals.size(), 1u);
 }
 
+TEST_F(FabricFixture, RoutesAroundADownEdgeAndBondsFailOver) {
+  LeafSpineParams params;
+  params.leaves = 2;
+  params.spines = 2;
+  params.hosts_per_leaf = 1;
+  params.uplinks_per_host = 2;
+  FabricGraph graph;
+  std::string error;
+  ASSERT_TRUE(leaf_spine_graph(params, host_names(2), graph, error)) << error;
+  build(graph);
+  auto edge_of = [&](const std::string& a, const std::string& b) {
+    for (std::size_t e = 0; e < graph.edges.size(); ++e)
+      if (graph.edges[e].a == a && graph.edges[e].b == b) return e;
+    return SIZE_MAX;
+  };
+  fabric->set_edge_up(edge_of("leaf-0", "spine-0"), false);
+  std::set<std::string> spines_used, uplinks_used;
+  for (uint64_t flow = 0; flow < 200; ++flow) {
+    const auto path = fabric->trace_route(0, 1, flow * 0x9E3779B97F4A7C15ULL);
+    ASSERT_EQ(path.size(), 4u);
+    uplinks_used.insert(path[0]);
+    spines_used.insert(path[1]);
+  }
+  EXPECT_EQ(spines_used, (std::set<std::string>{"leaf-0->spine-1"}));
+  EXPECT_EQ(uplinks_used.size(), 2u);  // both bond members still carry flows
+
+  // One bond member down: every flow uses the other.
+  const std::size_t first_uplink = edge_of("h0", "leaf-0");
+  fabric->set_edge_up(first_uplink, false);
+  uplinks_used.clear();
+  for (uint64_t flow = 0; flow < 200; ++flow)
+    uplinks_used.insert(fabric->trace_route(0, 1, flow * 0x9E3779B97F4A7C15ULL).at(0));
+  EXPECT_EQ(uplinks_used, (std::set<std::string>{"h0->leaf-0#1"}));
+
+  // Back up: both spines again.
+  fabric->set_edge_up(edge_of("leaf-0", "spine-0"), true);
+  spines_used.clear();
+  for (uint64_t flow = 0; flow < 200; ++flow)
+    spines_used.insert(fabric->trace_route(0, 1, flow * 0x9E3779B97F4A7C15ULL).at(1));
+  EXPECT_EQ(spines_used.size(), 2u);
+  fabric->send_from_host(0, make_packet(pool, 1500, 3, 1));
+  kernel.run_until(sim::Seconds(1));
+  EXPECT_EQ(hosts[1]->arrivals.size(), 1u);
+}
+
 TEST_F(FabricFixture, GraphRoutesOnShortestPathsOnly) {
   // h0 - a - b - h1 (two hops between switches) and a - c - d - b (a longer detour).
   FabricGraph graph;

@@ -355,6 +355,43 @@ TEST(TrafficTcp, ManyConcurrentFlowsUseDistinctPortsAndAllComplete) {
   EXPECT_EQ(w.pool.live_count(), 0u);
 }
 
+TEST(TrafficTcp, ParameterValidationNamesTheField) {
+  std::string error;
+  EXPECT_TRUE(validate_transport_params(TransportParams{}, error)) << error;
+  TransportParams p;
+  p.tcp.mss = 0;
+  EXPECT_FALSE(validate_transport_params(p, error));
+  EXPECT_NE(error.find("tcp.mss"), std::string::npos) << error;
+  p = TransportParams{};
+  p.udp.payload_size = 70000;
+  EXPECT_FALSE(validate_transport_params(p, error));
+  EXPECT_NE(error.find("udp.payload_size"), std::string::npos) << error;
+  p = TransportParams{};
+  p.tcp.min_rto = sim::Seconds(10);
+  p.tcp.max_rto = sim::Seconds(1);
+  EXPECT_FALSE(validate_transport_params(p, error));
+  EXPECT_NE(error.find("min_rto"), std::string::npos) << error;
+}
+
+TEST(TrafficTcp, OnePortRangeLimitsConcurrentFlowsToADestination) {
+  TransportParams params = datacenter_params();
+  params.first_ephemeral_port = 50000;
+  params.last_ephemeral_port = 50001;
+  TestWorld w(16, 2, kDelay, params);
+  const FlowId a = w.stacks[0]->start_tcp_flow(1, 80, 1000);
+  const FlowId b = w.stacks[0]->start_tcp_flow(1, 80, 1000);
+  const FlowId c = w.stacks[0]->start_tcp_flow(1, 80, 1000);
+  EXPECT_EQ(w.records.source_port[a], 50000);
+  EXPECT_EQ(w.records.source_port[b], 50001);
+  EXPECT_EQ(w.records.outcome[c], FlowOutcome::kFailedRejected);
+  EXPECT_EQ(w.records.reason[c], FlowReason::kNoEphemeralPort);
+  const FlowId other = w.stacks[0]->start_tcp_flow(1, 443, 1000);  // another remote port is fine
+  EXPECT_EQ(w.records.outcome[other], FlowOutcome::kIncompleteAtEnd);
+  w.kernel.run_until(sim::Seconds(1));
+  EXPECT_EQ(w.records.outcome[a], FlowOutcome::kCompleted);
+  EXPECT_EQ(w.records.outcome[other], FlowOutcome::kCompleted);
+}
+
 TEST(TrafficTcp, SegmentForNoConnectionIsAnsweredWithReset) {
   TestWorld w(11, 2, kDelay, datacenter_params());
   FiveTuple t;

@@ -372,5 +372,26 @@ TEST(Loader, MinimalScenarioGetsDefaults) {
   EXPECT_EQ(r.scenario->hosts[0].connection_limit, 2'000'000U);
 }
 
+TEST(Loader, TransportTcpTimersAreReadWithUnits) {
+  const auto r = load_text(std::string(kMinimalScenario) +
+                           "transport:\n  tcp: {initial_rto: 10ms, min_rto: 5ms, syn_retries: 3, mss: 9000}\n");
+  ASSERT_TRUE(r.scenario) << r.text;
+  EXPECT_EQ(r.scenario->transport.initial_rto, sim::Millis(10));
+  EXPECT_EQ(r.scenario->transport.min_rto, sim::Millis(5));
+  EXPECT_EQ(r.scenario->transport.syn_retries, 3U);
+  EXPECT_EQ(r.scenario->transport.mss, 9000U);
+  EXPECT_EQ(r.scenario->transport.max_rto, sim::Seconds(120));  // default kept
+}
+
+TEST(Loader, TransportRejectsBadTimers) {
+  const auto r = load_text(std::string(kMinimalScenario) +
+                           "transport:\n  tcp: {initial_rto: 10, min_rto: 3s, max_rto: 1s, synretries: 2}\n");
+  EXPECT_FALSE(r.scenario);
+  EXPECT_NE(r.text.find("inline.yaml:9:"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("transport.tcp.initial_rto: expected a duration with a unit"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("(expected min_rto <= max_rto)"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("did you mean 'syn_retries'?"), std::string::npos) << r.text;
+}
+
 }  // namespace
 }  // namespace scenarios

@@ -67,6 +67,7 @@ IpSetId IpSetPool::acquire(std::vector<dfw::IpPrefix> prefixes) {
   IpSet& set = sets_[id];
   set = IpSet{};
   set.name = set_name(key);
+  for (const auto& prefix : prefixes) set.families |= family_of(prefix);
   set.prefixes = std::move(prefixes);
   set.hash = hash;
   set.key = key;

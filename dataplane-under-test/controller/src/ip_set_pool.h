@@ -19,11 +19,17 @@ inline constexpr IpSetId kEmptySet = 0xffffffffu;
 // The scope is `any`: no address constraint on that side.
 inline constexpr IpSetId kAnyAddress = 0xfffffffeu;
 
+inline constexpr uint8_t kFamilyV4 = 1;
+inline constexpr uint8_t kFamilyV6 = 2;
+inline constexpr uint8_t kFamilyBoth = kFamilyV4 | kFamilyV6;
+inline uint8_t family_of(const dfw::IpPrefix& p) { return p.is_v4 ? kFamilyV4 : kFamilyV6; }
+
 struct IpSet {
   std::string name;
   std::vector<dfw::IpPrefix> prefixes;  // sorted by prefix_less, unique
   uint64_t hash = 0;
   uint64_t key = 0;  // the probe key the name was made from (== hash but on a collision)
+  uint8_t families = 0;  // kFamilyV4 | kFamilyV6 of its prefixes
   uint32_t references = 0;
   bool alive_at_change_start = false;
   bool touched = false;

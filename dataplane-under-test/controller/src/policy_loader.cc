@@ -526,11 +526,9 @@ bool parse_service(std::string_view text, Service& out, std::string& why) {
 PolicyLoadResult load_policy_text(std::string_view text, const std::string& file_name) {
   Loader loader(file_name);
   YAML::Node root;
-  bool parsed = false;
   // yaml-cpp's parser throws on syntax errors; this is the only place it can.
   try {
     root = YAML::Load(std::string(text));
-    parsed = true;
   } catch (const YAML::Exception& e) {
     LoadError error;
     error.file = file_name;
@@ -543,10 +541,8 @@ PolicyLoadResult load_policy_text(std::string_view text, const std::string& file
     result.errors.push_back(std::move(error));
     return result;
   }
-  if (parsed) {
-    if (root.IsNull()) loader.error(root, "", "empty document; expected a policy");
-    else loader.load(root);
-  }
+  if (root.IsNull()) loader.error(root, "", "empty document; expected a policy");
+  else loader.load(root);
   PolicyLoadResult result;
   result.policy = std::move(loader.policy);
   result.errors = std::move(loader.errors);

@@ -48,14 +48,24 @@ void walk_port(const ControllerState& st, Slot slot, Emit&& emit, UseSet&& use_s
     base.direction = e.direction;
     base.action = rule.action;
     base.log = rule.log;
+    uint8_t own_families = kFamilyBoth;
     if (e.self_mask != full) {
       // Only some of the port's addresses are in the rule's own-side scope (through an IP list).
       auto& own = egress ? base.sources : base.destinations;
+      own_families = 0;
       for (std::size_t i = 0; i < w.workload.addresses.size(); ++i) {
-        if (e.self_mask & (1u << i)) own.push_back(w.workload.addresses[i]);
+        if (!(e.self_mask & (1u << i))) continue;
+        own.push_back(w.workload.addresses[i]);
+        own_families |= family_of(w.workload.addresses[i]);
       }
     }
-    auto emit_piece = [&](const Service& service, auto&& fill_peer) {
+    // A piece whose two sides share no address family, or whose ICMP version has no address on
+    // both sides, can match no packet; it is left out (dfw rejects such rules as malformed).
+    auto emit_piece = [&](const Service& service, uint8_t peer_families, auto&& fill_peer) {
+      uint8_t families = own_families & peer_families;
+      if (families == 0) return;
+      if (service.protocol == dfw::kProtoIcmp && !(families & kFamilyV4)) return;
+      if (service.protocol == dfw::kProtoIcmpv6 && !(families & kFamilyV6)) return;
       dfw::RuleSpec r = base;
       r.id = dfw_rule_id(compiled.rule_index, piece++);
       apply_service(service, r);
@@ -68,21 +78,19 @@ void walk_port(const ControllerState& st, Slot slot, Emit&& emit, UseSet&& use_s
     };
 
     if (peer.ip_set != kEmptySet) {
+      uint8_t peer_families = peer.ip_set == kAnyAddress ? kFamilyBoth : st.ip_sets.get(peer.ip_set).families;
+      std::size_t pieces_before = piece;
       if (e.process == kWholeWorkload) {
-        if (peer.ip_set != kAnyAddress) use_set(peer.ip_set);
-        for (const Service& s : services_of(rule)) emit_piece(s, fill_set);
+        for (const Service& s : services_of(rule)) emit_piece(s, peer_families, fill_set);
       } else {
-        bool used = false;
         for (const Service& s : services_of(rule)) {
           for (const ListeningPort& lp : w.workload.processes[e.process].listening_ports) {
             Service narrowed;
-            if (!intersect(s, lp, narrowed)) continue;
-            used = true;
-            emit_piece(narrowed, fill_set);
+            if (intersect(s, lp, narrowed)) emit_piece(narrowed, peer_families, fill_set);
           }
         }
-        if (used && peer.ip_set != kAnyAddress) use_set(peer.ip_set);
       }
+      if (piece != pieces_before && peer.ip_set != kAnyAddress) use_set(peer.ip_set);
     }
     if (egress) {
       // Processes the destination scope selects inside workloads it does not select, in
@@ -94,11 +102,13 @@ void walk_port(const ControllerState& st, Slot slot, Emit&& emit, UseSet&& use_s
       });
       for (const ProcessTarget& t : targets) {
         const Workload& target = st.slots[t.slot].workload;
+        uint8_t target_families = 0;
+        for (const auto& a : target.addresses) target_families |= family_of(a);
         for (const Service& s : services_of(rule)) {
           for (const ListeningPort& lp : target.processes[t.process].listening_ports) {
             Service narrowed;
             if (!intersect(s, lp, narrowed)) continue;
-            emit_piece(narrowed, [&](dfw::RuleSpec& r) {
+            emit_piece(narrowed, target_families, [&](dfw::RuleSpec& r) {
               r.destinations.insert(r.destinations.end(), target.addresses.begin(), target.addresses.end());
             });
           }

@@ -78,6 +78,13 @@ class SwitchedFabric final : public Fabric {
   const std::vector<Link*>& uplinks(uint32_t host) const { return host_uplinks_[host]; }
   uint32_t vm_host(VmIndex vm) const { return vm < vm_hosts_.size() ? vm_hosts_[vm] : kNoHost; }
 
+  // Edges (cables) in FabricGraph::edges order. Taking one down downs both its links and
+  // recomputes every switch's routes around it (as a routing protocol would converge, at once);
+  // bonded hosts fail over to their other uplink. Host pairs left without a path get no route.
+  std::size_t edge_count() const { return edge_up_.size(); }
+  bool edge_up(std::size_t edge) const { return edge_up_[edge]; }
+  void set_edge_up(std::size_t edge, bool up);
+
   // Follows the path a packet with these fields would take from `source_host` (first uplink
   // choice, then each switch's ECMP choice) and returns the names of the links it crosses.
   // Empty if it would be dropped. For tests and tools; no side effects.
@@ -88,7 +95,14 @@ class SwitchedFabric final : public Fabric {
   friend std::unique_ptr<SwitchedFabric> build_switched_fabric(const FabricGraph&, sim::Kernel&,
                                                                PacketPool&, std::string&);
   class HostAttachment;
+  struct Adjacent {
+    uint32_t node;  // switches first, then hosts
+    uint32_t port;  // output port on the switch at this end (unused for hosts)
+    uint32_t edge;  // index in FabricGraph::edges
+  };
   SwitchedFabric(sim::Kernel& kernel, PacketPool& pool);
+  bool compute_routes(std::string* unreachable);
+  uint32_t choose_uplink(uint32_t host, uint64_t flow_hash) const;
 
   sim::Kernel& kernel_;
   PacketPool& pool_;
@@ -107,6 +121,11 @@ class SwitchedFabric final : public Fabric {
   };
   std::vector<LinkEnd> link_far_end_;
   uint64_t host_no_route_drops_ = 0;
+  uint32_t switch_count_ = 0;
+  std::vector<std::string> host_names_;
+  std::vector<std::vector<Adjacent>> neighbors_;  // per node
+  std::vector<bool> edge_up_;
+  std::vector<Link*> edge_links_;  // 2 per edge: a->b, b->a
 };
 
 // Builds switches, links and routes. Every switch gets a kernel entity "switch/<name>". Returns

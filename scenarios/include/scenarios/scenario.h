@@ -137,6 +137,19 @@ struct TrafficSpec {
 // scenarios::parse_duration, probabilities as plain numbers in [0, 1]). Values are kept as
 // written, except that link names are put in their canonical order, list arguments are joined
 // with "," and map arguments become "k=v,k=v". The loader sorts events by time (stable).
+// The VMs' TCP stacks (models/traffic). Defaults follow Linux; datacenter studies usually shorten
+// the timers (e.g. initial_rto 10ms, min_rto 5ms) so that a denied connection fails within the run.
+struct TransportSpec {
+  uint32_t mss = 1460;                       // payload bytes per segment
+  sim::Time initial_rto = sim::Seconds(1);   // RFC 6298; also the first SYN timeout
+  sim::Time min_rto = sim::Millis(200);
+  sim::Time max_rto = sim::Seconds(120);
+  uint32_t syn_retries = 6;                  // then the connection fails (failed_timeout)
+  uint32_t data_retries = 15;
+  sim::Time time_wait = sim::Seconds(1);
+  bool delayed_ack = false;
+};
+
 struct TimelineEvent {
   sim::Time at;
   std::string action;                        // migrate | fail_host | recover_host | link_down | link_up | ...
@@ -165,6 +178,7 @@ struct Scenario {
   std::vector<HostSpec> hosts;
   std::vector<VmSpec> vms;
   PolicySpec policy;
+  TransportSpec transport;
   std::vector<TrafficSpec> traffic;
   std::vector<TimelineEvent> timeline;
   OutputSpec outputs;

@@ -111,6 +111,14 @@ models::HostParams to_host_params(const HostSpec& h) {
 bool build_traffic(const Scenario& s, World& w, std::string& error) {
   models::traffic::TransportParams transport;
   transport.tcp.segment_size = s.segment_size;
+  transport.tcp.mss = s.transport.mss;
+  transport.tcp.initial_rto = s.transport.initial_rto;
+  transport.tcp.min_rto = s.transport.min_rto;
+  transport.tcp.max_rto = s.transport.max_rto;
+  transport.tcp.syn_retries = s.transport.syn_retries;
+  transport.tcp.data_retries = s.transport.data_retries;
+  transport.tcp.time_wait = s.transport.time_wait;
+  transport.tcp.delayed_ack = s.transport.delayed_ack;
   std::vector<models::traffic::TransportStack*> stacks;
   for (models::VmIndex v = 0; v < w.vms.size(); ++v) {
     w.stacks.push_back(std::make_unique<models::traffic::TransportStack>(w.kernel, w.vms, v, w.pool, w.flows,

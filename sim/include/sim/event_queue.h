@@ -7,7 +7,8 @@
 // produced an event.
 //
 // Structure. Two parts, split at the time `last_`:
-//  - the front: every event with time <= last_, in a small binary heap on the full key;
+//  - the front: every event with time <= last_, ordered on the full key (a small sorted vector,
+//    or a binary heap during bursts of simultaneous events);
 //  - a radix heap over virtual time with 8-bit digits for every event after last_. An event sits
 //    in bucket (level, digit): `level` is the highest 8-bit digit in which its time differs from
 //    last_, `digit` its own value of that digit. Buckets are ordered by (level, digit), so the
@@ -98,7 +99,7 @@ class EventQueue {
   // As pop(), but only if the earliest live event is before `end`.
   bool pop_before(Time end, Popped& out) {
     if (!front_is_live() && !settle_front()) return false;
-    if (front_.front().time >= end.ns()) return false;
+    if (front_top().time >= end.ns()) return false;
     take_front(out);
     return true;
   }
@@ -189,10 +190,14 @@ class EventQueue {
   // Gives full bucket b room for one more item: a spare buffer of its level if it is empty,
   // else a larger one.
   void make_room(int b);
-  void push_front(const Item& item) {
-    front_.push_back(item);
-    std::push_heap(front_.begin(), front_.end(), RunsAfter());
-  }
+  // The front is a vector sorted latest-first while it holds at most kSortedFront items (the
+  // usual case: pops are pop_back, inserts shift a few entries), and a heap on the full key once
+  // it grows past that (a burst of simultaneous events), so that no pattern costs O(n) per event.
+  static constexpr std::size_t kSortedFront = 32;
+  const Item& front_top() const { return front_sorted_ ? front_.back() : front_.front(); }
+  void push_front(const Item& item);
+  // Orders a front just filled from a bucket.
+  void arrange_front();
   void prefetch_slot(uint32_t i) {
     __builtin_prefetch(&meta(i));
     __builtin_prefetch(&callback(i));
@@ -202,16 +207,20 @@ class EventQueue {
   bool refill();
   // The common case, checked inline: a live event heads the front.
   bool front_is_live() {
-    return !front_.empty() && meta(front_.front().slot).state == SlotState::kPending;
+    return !front_.empty() && meta(front_top().slot).state == SlotState::kPending;
   }
   // Drops cancelled entries from the front, refilling it as needed; true if a live event heads
   // the front afterwards.
   bool settle_front();
   // Removes the front entry, which settle_front() found live, and marks it popped.
-  void take_front(Popped& out) {
-    if (front_.size() > 1) std::pop_heap(front_.begin(), front_.end(), RunsAfter());
+  Item pop_front_item() {
+    if (!front_sorted_) std::pop_heap(front_.begin(), front_.end(), RunsAfter());
     const Item item = front_.back();
     front_.pop_back();
+    return item;
+  }
+  void take_front(Popped& out) {
+    const Item item = pop_front_item();
     meta(item.slot).state = SlotState::kPopped;  // no longer pending: cancel() now returns false
     --live_count_;
     out = Popped{Time::from_ns(item.time), static_cast<EntityId>(item.route >> 32),
@@ -225,7 +234,8 @@ class EventQueue {
   // Front items are <= last_ < every radix item. last_ starts at 0 and never decreases, so the
   // unsigned digit arithmetic above sees only non-negative times.
   int64_t last_ = 0;
-  std::vector<Item> front_;                      // a heap on the full key
+  std::vector<Item> front_;                      // sorted latest-first, or a heap: see push_front
+  bool front_sorted_ = true;
   std::vector<std::vector<Item>> buckets_;       // kBucketCount radix buckets
   // Buffers of emptied buckets, per level. Each digit's bucket is used only once per revolution
   // of the digit above it (a level-3 bucket once every 4.3 s of virtual time), so without

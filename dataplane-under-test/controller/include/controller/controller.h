@@ -14,7 +14,10 @@
 //
 // Changes are incremental: a workload added, removed, relabelled, readdressed or moved recomputes
 // only the scopes whose membership changes (found through an index label -> scopes) and the ports
-// whose rules use them, and reports exactly those ports, each with a new version. The controller
+// whose rules use them, and reports exactly the ports whose spec changed, each with a new
+// version. (One conservative corner: a port whose only use of a changed IP set is a rule left out
+// because the two sides share no address family, e.g. an ICMP rule towards an IPv6-only set, is
+// reported although its spec is unchanged.) The controller
 // keeps a compact form of every port; port_spec() materializes one port's dfw::RuleSetSpec on
 // demand, so memory stays proportional to rules and set sizes, not to ports x set sizes.
 //

@@ -29,7 +29,8 @@ using WorkloadId = dfw::PortId;
 
 // The label keys every policy knows. Others must be declared in Policy::custom_labels.
 inline constexpr std::array<std::string_view, 4> kStandardLabelKeys = {"role", "app", "env", "loc"};
-// Scope keys that are syntax, never label keys (a custom label may not use them).
+// Words of the scope syntax (`labels:`, `ip_lists:`, the scalar `any`); a custom label key may
+// not be one of them.
 inline constexpr std::array<std::string_view, 3> kReservedScopeKeys = {"labels", "ip_lists", "any"};
 
 using Labels = std::map<std::string, std::string>;  // key -> value, ordered
@@ -62,7 +63,8 @@ inline constexpr std::size_t kMaxAddresses = 8;
 // Who a rule's side selects. The union of: the workloads whose labels include every given label
 // (when `labels` is not empty), the addresses of the named IP lists, and everything when `any`.
 // A scope with no labels, no IP lists and not `any` selects every workload of the estate (but no
-// outside address). A workload also belongs to a scope when one of its addresses lies in one of
+// outside address); the YAML form cannot write it (`{}` is an error there, as in scenarios), code
+// converting a scenario may. A workload also belongs to a scope when one of its addresses lies in one of
 // the scope's IP lists (then for that address only).
 struct Scope {
   Labels labels;

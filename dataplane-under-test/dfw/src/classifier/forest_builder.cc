@@ -269,6 +269,7 @@ class TreeBuilder {
 // addresses of its family: IPv4 /8 or shorter, IPv6 /8 or shorter), then the destination ports,
 // then the source ports (large: at least half of the range). Returns the part (0..3) of a box.
 constexpr int kSeparationSteps = 3;
+constexpr std::size_t kSeparateAtOnceBoxes = 4096;
 
 uint32_t separation_part(const MatchBox& box, int step) {
   auto large_address = [&](int first) {
@@ -309,16 +310,18 @@ void roll_back(DecisionForest& f, const ArrayMarks& m) {
 // tree fits (a single leaf always does, so this ends).
 void build_separated(DecisionForest& f, std::span<const MatchBox> boxes, std::span<const int32_t> priorities,
                      const ForestLimits& limits, std::size_t budget, std::size_t entry_size,
-                     const std::vector<uint32_t>& group, int step) {
+                     const std::vector<uint32_t>& group, int step, bool try_whole = true) {
   // The group's share of the budget, never less than one flat leaf of all its boxes.
   const std::size_t share = std::max(budget * group.size() / boxes.size(), entry_size * group.size() + 4096);
   uint32_t root = 0;
-  const ArrayMarks before = mark(f);
-  if (TreeBuilder(f, boxes, priorities, limits, limits.leaf_rule_limit, share).build(group, root)) {
-    f.trees_.push_back({root, priorities[group.front()]});
-    return;
+  if (try_whole) {
+    const ArrayMarks before = mark(f);
+    if (TreeBuilder(f, boxes, priorities, limits, limits.leaf_rule_limit, share).build(group, root)) {
+      f.trees_.push_back({root, priorities[group.front()]});
+      return;
+    }
+    roll_back(f, before);
   }
-  roll_back(f, before);
   for (; step < kSeparationSteps; ++step) {
     std::array<std::vector<uint32_t>, 4> parts;
     for (uint32_t id : group) parts[separation_part(boxes[id], step)].push_back(id);
@@ -361,17 +364,12 @@ std::unique_ptr<DecisionForest> DecisionForest::build(std::span<const MatchBox> 
   const std::size_t entry_size = (f.block_stride() + DecisionForest::kBlockWidth) * 4;
   const std::size_t budget = limits.budget_base_size + limits.budget_size_per_box * boxes.size();
 
-  uint32_t root = 0;
-  const ArrayMarks empty = mark(f);
-  if (TreeBuilder(f, boxes, priorities, limits, limits.leaf_rule_limit, budget).build(ids, root)) {
-    f.trees_.push_back({root, priorities[ids.front()]});
-  } else {
-    roll_back(f, empty);
-    f.stats_.separated = true;
-    build_separated(f, boxes, priorities, limits, budget, entry_size, ids, 0);
-    std::sort(f.trees_.begin(), f.trees_.end(),
-              [](const Tree& a, const Tree& b) { return a.best_priority < b.best_priority; });
-  }
+  // Large sets nearly never fit one tree (their wide rules replicate into every part), so they
+  // are separated at once instead of after a failed attempt.
+  build_separated(f, boxes, priorities, limits, budget, entry_size, ids, 0, boxes.size() <= kSeparateAtOnceBoxes);
+  std::sort(f.trees_.begin(), f.trees_.end(),
+            [](const Tree& a, const Tree& b) { return a.best_priority < b.best_priority; });
+  f.stats_.separated = f.trees_.size() > 1;
   f.stats_.tree_count = static_cast<uint32_t>(f.trees_.size());
   f.nodes_.shrink_to_fit();
   f.children_.shrink_to_fit();

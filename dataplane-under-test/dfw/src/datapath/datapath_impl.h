@@ -55,10 +55,10 @@ struct Datapath::Impl {
   // The packet path (process.cc).
   Result process_one(Port& port, Direction direction, const PacketView& packet, int64_t now);
   // process_one() after parsing; process_batch() parses a group first to prefetch.
-  // `key`/`hash`, when not null, are the packet's connection key and its hash, already computed.
+  // `conn_key`, when not null, is the packet's connection key, already computed with its hash.
   Result process_parsed(Port& port, const PacketView& packet, const ParsedPacket& parsed,
-                        DropReason parse_error, int64_t now, const ConnKey* key = nullptr,
-                        uint64_t hash = 0);
+                        DropReason parse_error, int64_t now, const ConnKey* conn_key = nullptr,
+                        uint64_t conn_hash = 0);
   void process_group(Port& port, Direction direction, const PacketView* packets, std::size_t count,
                      int64_t now, Result* results);
   void decide_ip(Port& port, const PacketView& packet, const ParsedPacket& parsed, int64_t now,

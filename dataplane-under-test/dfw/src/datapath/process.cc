@@ -233,12 +233,12 @@ void Datapath::Impl::process_group(Port& port, Direction direction, const Packet
     if (tracked[i]) conns.prefetch_matches(hashes[i]);
   for (std::size_t i = 0; i < count; ++i)
     results[i] = process_parsed(port, packets[i], parsed[i], errors[i], now,
-                                tracked[i] ? &keys[i] : nullptr, hashes[i]);
+                                tracked[i] ? &keys[i] : nullptr, tracked[i] ? hashes[i] : 0);
 }
 
 Result Datapath::Impl::process_parsed(Port& port, const PacketView& packet,
                                       const ParsedPacket& parsed, DropReason parse_error,
-                                      int64_t now, const ConnKey* key, uint64_t hash) {
+                                      int64_t now, const ConnKey* conn_key, uint64_t conn_hash) {
   Result result;
   const Direction direction = parsed.key.direction;
   result.work.bytes_parsed = parsed.bytes_parsed;
@@ -267,7 +267,7 @@ Result Datapath::Impl::process_parsed(Port& port, const PacketView& packet,
       result.rule_id = first->rule_id;
     }
   } else {
-    decide_ip(port, packet, parsed, now, key, hash, result);
+    decide_ip(port, packet, parsed, now, conn_key, conn_hash, result);
     if (parsed.fragment == FragmentKind::kFirst) {
       const FragmentKey key = FragmentTable::make_key(port.id, parsed.key, parsed.fragment_id);
       const FragmentVerdict verdict{result.verdict, result.reason, result.rule_id};

@@ -75,6 +75,10 @@ struct TransportParams {
   uint16_t last_ephemeral_port = 65535;
 };
 
+// Checks the parameters a runner got from a scenario; on error names the field. A stack given
+// invalid parameters clamps them into range instead (it never fails at run time).
+bool validate_transport_params(const TransportParams& params, std::string& error);
+
 // Counters of one stack, in packets (not segments) unless named otherwise.
 struct TransportStats {
   uint64_t packets_sent = 0;
