@@ -11,5 +11,6 @@ inline constexpr int kExitBadInput = 2;
 int run_command(int argc, char** argv);
 int validate_command(int argc, char** argv);
 int inspect_command(int argc, char** argv);
+int calibrate_command(int argc, char** argv);
 
 }  // namespace segsim::cli

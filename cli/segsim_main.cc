@@ -19,6 +19,7 @@ constexpr Subcommand kSubcommands[] = {
     {"run", segsim::cli::run_command, "run a scenario and write its result file"},
     {"validate", segsim::cli::validate_command, "check a scenario and report every problem"},
     {"inspect", segsim::cli::inspect_command, "print what a result file holds"},
+    {"calibrate", segsim::cli::calibrate_command, "measure the real dfw and fit the cost model"},
 };
 
 void print_usage(std::FILE* out) {

@@ -168,3 +168,31 @@ def test_unknown_command_and_usage():
     assert segsim("frobnicate").returncode == 2
     assert segsim("run").returncode == 2
     assert segsim("--help").returncode == 0
+
+
+def test_calibrate_writes_a_file_runs_can_use(tmp_path):
+    calibration = tmp_path / "cal.yaml"
+    r = segsim("calibrate", "-o", calibration, "--rules", "10,100", "--flows", "500", "--sweeps", "1",
+               "--repetitions", "1", "--quiet")
+    assert r.returncode == 0, r.stderr
+    text = calibration.read_text()
+    assert "coefficients:" in text and "machine:" in text and "per_hash_probe" in text
+    out = tmp_path / "q.h5"
+    r = segsim("run", QUICKSTART, "--set", "duration=50ms", "--calibration", calibration, "-o", out, "--quiet")
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out, "r") as f:
+        assert f["meta"].attrs["calibration_path"] == str(calibration)
+
+
+def test_calibrate_rejects_bad_sweep(tmp_path):
+    r = segsim("calibrate", "-o", tmp_path / "c.yaml", "--rules", "10,abc")
+    assert r.returncode == 2
+    assert "abc" in r.stderr
+    assert not (tmp_path / "c.yaml").exists()
+
+
+def test_run_with_unreadable_calibration_is_bad_input(tmp_path):
+    r = segsim("run", QUICKSTART, "--calibration", tmp_path / "missing.yaml", "-o", tmp_path / "q.h5")
+    assert r.returncode == 2
+    assert "missing.yaml" in r.stderr
+    assert not (tmp_path / "q.h5").exists()
