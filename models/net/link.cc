@@ -59,7 +59,8 @@ bool Link::send(Packet* packet) {
     packet->ecn_marked = true;
     ++counters_.ecn_marked;
   }
-  const sim::Time finish = server_.admit(now, params_.rate.transmit_time(sim::Bytes(size)), size);
+  // Exact-rate serialization (fifo_server.h): no per-packet rounding up to whole nanoseconds.
+  const sim::Time finish = server_.admit_bytes_at(now, size, params_.rate);
   ++counters_.packets;
   counters_.bytes += size;
   counters_.segments += packet->segment_count;

@@ -163,8 +163,10 @@ TEST_F(TcpTest, LoosePickupOfMidStreamConnections) {
   EXPECT_EQ(state_of(out(ACK, 0, 0)), "established");
   EXPECT_EQ(egress(out(ACK, 888, 877)).verdict, Verdict::kAllow);
   EXPECT_EQ(egress(out(RST, 5, 0), kT0).verdict, Verdict::kAllow);  // liberal windows
-  // RSTs never create, even loosely.
+  // RSTs never create, even loosely; nor does FIN|ACK (invalid in Linux's NONE state too; found
+  // by the nftables differential test).
   EXPECT_EQ(ingress(tcp4(kPeer, kVm, 1, 2, RST, 1, 0)).reason, DropReason::kInvalidState);
+  EXPECT_EQ(ingress(tcp4(kPeer, kVm, 3, 4, FIN | ACK, 1, 1)).reason, DropReason::kInvalidState);
 }
 
 TEST_F(TcpTest, SequenceBeyondTheReceiversWindowIsOutOfWindow) {

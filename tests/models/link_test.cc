@@ -43,6 +43,24 @@ TEST_F(LinkFixture, SerializationAndPropagationAreExactInNanoseconds) {
   EXPECT_EQ(pool.live_count(), 0u);
 }
 
+TEST_F(LinkFixture, BackToBackPacketsServeAtTheExactRateNotRoundedPerPacket) {
+  // 1502 bytes at 40 Gb/s is 300.4 ns: ten back-to-back packets leave after 3004 ns, not after
+  // ten rounded-up 301 ns (3010 ns), so the link runs at its rate (the ns-3 validation,
+  // docs/performance.md "Fabric vs ns-3"). Each arrival is its exact finish rounded up.
+  LinkParams params;
+  params.rate = sim::DataRate::gbps(40);
+  params.delay = sim::Micros(1);
+  auto link = make_link(params);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(link->send(make_packet(pool, 1502)));
+  kernel.run_until(sim::Seconds(1));
+  ASSERT_EQ(receiver.arrivals.size(), 10u);
+  EXPECT_EQ(receiver.arrivals[0].time_ns, 301 + 1000);
+  EXPECT_EQ(receiver.arrivals[1].time_ns, 601 + 1000);   // 600.8
+  EXPECT_EQ(receiver.arrivals[4].time_ns, 1502 + 1000);  // 1502.0
+  EXPECT_EQ(receiver.arrivals[9].time_ns, 3004 + 1000);
+  EXPECT_EQ(link->sample(kernel.now()).busy_ns, 3004);
+}
+
 TEST_F(LinkFixture, SuperPacketSerializesAsItsWireSize) {
   LinkParams params;
   params.rate = sim::DataRate::gbps(1);

@@ -7,4 +7,7 @@ namespace dfw::tools {
 // classify --rules RULES --trace TRACE --out OUT [--repeat-seconds S]   (classify_command.cc)
 int run_classify_command(int argc, char** argv);
 
+// verdicts --rules POLICY --packets PACKETS   (verdicts_command.cc; the nftables differential test)
+int run_verdicts_command(int argc, char** argv);
+
 }  // namespace dfw::tools

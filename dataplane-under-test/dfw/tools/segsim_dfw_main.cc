@@ -3,6 +3,7 @@
 //
 //   segsim-dfw bench ...      datapath throughput (bench_command.cc)
 //   segsim-dfw classify ...   ClassBench classification (classify_command.cc, by the classifier)
+//   segsim-dfw verdicts ...   per-frame verdicts of a one-port datapath (verdicts_command.cc)
 
 #include <cstdio>
 #include <cstring>
@@ -24,6 +25,8 @@ constexpr Subcommand kSubcommands[] = {
     // The classify subcommand lives in tools/classify_command.cc (classifier engineer).
     {"classify", "first-match classification of a ClassBench trace",
      dfw::tools::run_classify_command},
+    {"verdicts", "per-frame verdicts of a one-port datapath for a policy and a frame sequence",
+     dfw::tools::run_verdicts_command},
 };
 
 int usage(FILE* out) {

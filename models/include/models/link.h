@@ -5,6 +5,8 @@
 // queued, serializes for wire_size / rate (a super-packet of N segments serializes as its whole
 // wire_size), and arrives at the far end propagation_delay after its last bit left:
 //   arrival = max(t, busy_until) + transmit_time(wire_size) + propagation_delay.
+// busy_until is kept to the picosecond, so back-to-back packets serialize at the exact rate and
+// only each arrival is rounded up to the nanosecond (fifo_server.h).
 // Only the arrival is scheduled, as an event of the receiving entity (see fifo_server.h); a link
 // has no entity of its own. Arrivals are always later than sends (transmit time > 0), which is
 // the partitioning rule of sim/kernel.h: entities interact through links with delay > 0.

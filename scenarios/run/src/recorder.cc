@@ -116,7 +116,40 @@ bool Recorder::finish(const Scenario& scenario, RunSummary& summary, std::string
   summary.firewall_cycles_per_packet =
       core_packets ? static_cast<double>(cycles) / static_cast<double>(core_packets) : 0;
   return write_directories(scenario, error) && write_flows(summary, error) && write_latency(summary, error) &&
-         write_drops(summary, error) && write_rules(error) && write_summary(summary, error);
+         write_drops(summary, error) && write_rules(error) && write_summary(summary, error) &&
+         write_replay(scenario, error);
+}
+
+// One row per trace replay (absent without replays): what was read, sent and skipped by reason.
+bool Recorder::write_replay(const Scenario& scenario, std::string& error) {
+  if (world_.replays.empty()) return true;
+  std::vector<uint64_t> source, records, packets, segments, bytes, loops;
+  std::vector<std::string> kind, file;
+  std::vector<std::vector<uint64_t>> skipped(models::traffic::kReplaySkipCount);
+  for (std::size_t i = 0; i < world_.replays.size(); ++i) {
+    const models::traffic::ReplayStats& s = world_.replays[i]->stats();
+    const std::size_t index = world_.replay_traffic_index[i];
+    source.push_back(index);
+    kind.push_back(scenario.traffic[index].kind);
+    file.push_back(scenario.traffic[index].file);
+    records.push_back(s.records_read);
+    packets.push_back(s.packets_replayed);
+    segments.push_back(s.segments_replayed);
+    bytes.push_back(s.bytes_replayed);
+    loops.push_back(s.loops_completed);
+    for (std::size_t r = 0; r < models::traffic::kReplaySkipCount; ++r) skipped[r].push_back(s.skipped[r]);
+  }
+  std::vector<Column> columns = {
+      {"traffic_index", "1", std::move(source)},   {"kind", "1", std::move(kind)},
+      {"file", "1", std::move(file)},              {"records_read", "records", std::move(records)},
+      {"packets_replayed", "packets", std::move(packets)}, {"segments_replayed", "packets", std::move(segments)},
+      {"bytes_replayed", "bytes", std::move(bytes)}, {"loops_completed", "loops", std::move(loops)},
+  };
+  for (std::size_t r = 0; r < models::traffic::kReplaySkipCount; ++r) {
+    const auto name = models::traffic::replay_skip_name(static_cast<models::traffic::ReplaySkip>(r));
+    columns.push_back({"skipped_" + std::string(name), "records", std::move(skipped[r])});
+  }
+  return writer_.write_table("/replay", columns, error);
 }
 
 bool Recorder::write_directories(const Scenario& scenario, std::string& error) {

@@ -49,9 +49,24 @@ int run_scenario(const Scenario& scenario, const RunOptions& options, RunSummary
   Recorder recorder(*world, *writer, scenario.outputs.interval);
   if (!recorder.start(error)) return 1;
   for (auto& generator : world->generators) generator->start();
+  for (auto& replay : world->replays) replay->start();
   if (options.progress) world->kernel.set_progress_callback(options.progress_interval, options.progress);
 
+  // A malformed trace record stops the run: bad input, no result file (the writer is dropped
+  // uncommitted, which removes its temporary file).
+  auto replay_failed = [&] {
+    for (std::size_t i = 0; i < world->replays.size(); ++i) {
+      if (world->replays[i]->failed()) {
+        error = "traffic." + std::to_string(world->replay_traffic_index[i]) + ".file: " + world->replays[i]->error();
+        return true;
+      }
+    }
+    return false;
+  };
+  if (replay_failed()) return 2;
   world->kernel.run_until(scenario.duration);
+  if (replay_failed()) return 2;
+  if (world->replay_flows) world->replay_flows->finish();
 
   if (!recorder.finish(scenario, summary, error)) return 1;
   summary.wall_seconds = world->kernel.wall_seconds();

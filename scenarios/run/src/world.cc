@@ -98,14 +98,55 @@ std::unique_ptr<models::SwitchedFabric> build_fabric(const Scenario& s, sim::Ker
   return models::build_switched_fabric(graph, kernel, pool, error);
 }
 
-models::HostParams to_host_params(const HostSpec& h) {
+// Flow logs carry no TCP handshakes: their TCP packets are mid-stream segments, which the hosts'
+// conntrack picks up as Linux does with nf_conntrack_tcp_loose=1 (its default).
+bool replays_flow_logs(const Scenario& s) {
+  for (const TrafficSpec& t : s.traffic)
+    if (t.kind == "flowlog") return true;
+  return false;
+}
+
+models::HostParams to_host_params(const HostSpec& h, bool tcp_loose) {
   models::HostParams p;
+  p.datapath.tcp_loose = tcp_loose;
   p.cores = h.cores;
   p.clock_hz = h.clock_hz;
   p.rx_queue_count = h.rx_queue_count;
   p.core_queue_packets = h.core_queue_packets;
   p.datapath.connection_limit = h.connection_limit;
   return p;
+}
+
+bool build_replay(const Scenario& s, std::size_t index, World& w, std::string& error) {
+  const TrafficSpec& t = s.traffic[index];
+  if (!w.replay_flows) {
+    w.replay_flows = std::make_unique<models::traffic::ReplayFlows>(w.vms, w.pool, w.flows);
+    w.replay_flows->attach_receivers();
+  }
+  models::traffic::ReplayParams p;
+  p.entity_name = "replay/" + std::to_string(index);
+  p.file = t.file;
+  p.mapping = t.mapping == "table"         ? models::traffic::ReplayMapping::kTable
+              : t.mapping == "round-robin" ? models::traffic::ReplayMapping::kRoundRobin
+                                           : models::traffic::ReplayMapping::kHash;
+  p.address_table = t.address_table;
+  p.speed = t.speed;
+  p.loops = t.loops;
+  p.coalesce = t.coalesce;
+  p.segment_size = s.segment_size;
+  p.skip_bad_records = t.skip_bad_records;
+  p.start = t.start;
+  p.stop = t.stop.value_or(sim::Time::max());
+  auto replay = t.kind == "pcap"
+                    ? models::traffic::create_pcap_replay(w.kernel, w.vms, w.pool, *w.replay_flows, p, error)
+                    : models::traffic::create_flow_log_replay(w.kernel, w.vms, w.pool, *w.replay_flows, p, error);
+  if (!replay) {
+    error = "traffic." + std::to_string(index) + ".file: " + error;
+    return false;
+  }
+  w.replays.push_back(std::move(replay));
+  w.replay_traffic_index.push_back(index);
+  return true;
 }
 
 bool build_traffic(const Scenario& s, World& w, std::string& error) {
@@ -129,8 +170,8 @@ bool build_traffic(const Scenario& s, World& w, std::string& error) {
     const TrafficSpec& t = s.traffic[i];
     const std::string where = "traffic." + std::to_string(i);
     if (t.kind != "synthetic") {
-      error = where + ".kind: '" + t.kind + "' traffic is not implemented in this version (only synthetic)";
-      return false;
+      if (!build_replay(s, i, w, error)) return false;
+      continue;
     }
     std::vector<models::traffic::FlowSizeCdf::Point> points;
     for (const CdfPoint& p : t.flow_size_cdf_points)
@@ -199,7 +240,7 @@ std::unique_ptr<World> build_world(const Scenario& s, const std::string& calibra
 
   for (std::size_t i = 0; i < s.hosts.size(); ++i) {
     w->hosts.push_back(std::make_unique<models::Host>(s.hosts[i].name, static_cast<uint32_t>(i),
-                                                      to_host_params(s.hosts[i]), w->kernel, w->pool,
+                                                      to_host_params(s.hosts[i], replays_flow_logs(s)), w->kernel, w->pool,
                                                       w->vms, *w->fabric, w->cost));
   }
 

@@ -14,6 +14,8 @@
 #include "models/switched_fabric.h"
 #include "models/traffic/flow_generator.h"
 #include "models/traffic/flow_records.h"
+#include "models/traffic/replay_flows.h"
+#include "models/traffic/replay_source.h"
 #include "models/traffic/transport_stack.h"
 #include "models/vm.h"
 #include "scenarios/scenario.h"
@@ -38,6 +40,10 @@ struct World {
   models::traffic::FlowRecords flows;
   std::vector<std::unique_ptr<models::traffic::TransportStack>> stacks;  // by VmIndex
   std::vector<std::unique_ptr<models::traffic::FlowGenerator>> generators;
+  // Trace replays (pcap, flow log): the shared flow table with its receivers, then the sources.
+  std::unique_ptr<models::traffic::ReplayFlows> replay_flows;
+  std::vector<std::unique_ptr<models::traffic::ReplaySource>> replays;
+  std::vector<std::size_t> replay_traffic_index;  // scenario traffic index of each replay
 };
 
 // Builds every model of `scenario`. On error returns nullptr, sets `error` and `exit_code`

@@ -164,7 +164,9 @@ bool tcp_flags_valid(uint8_t flags) {
 bool tcp_may_create(const TcpInfo& tcp, bool loose) {
   const uint8_t f = tcp.flags;
   if ((f & (kTcpSyn | kTcpAck | kTcpRst)) == kTcpSyn) return true;
-  return loose && (f & kTcpAck) && !(f & (kTcpSyn | kTcpRst));
+  // Linux classifies FIN before ACK (get_conntrack_index) and a FIN with no connection is
+  // invalid (tcp_conntracks[0][FIN][NONE]), so FIN|ACK is never picked up.
+  return loose && (f & kTcpAck) && !(f & (kTcpSyn | kTcpRst | kTcpFin));
 }
 
 void tcp_init(Conn& c, const ParsedPacket& p) {

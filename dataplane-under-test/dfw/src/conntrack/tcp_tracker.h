@@ -26,7 +26,7 @@ enum class TcpOutcome : uint8_t {
 bool tcp_flags_valid(uint8_t flags);
 
 // Whether the first packet of an untracked flow may create a connection: a SYN without ACK, or
-// (with `loose`) any ACK without RST/SYN, picked up mid-stream like nf_conntrack_tcp_loose.
+// (with `loose`) any ACK without RST/SYN/FIN, picked up mid-stream like nf_conntrack_tcp_loose.
 bool tcp_may_create(const TcpInfo& tcp, bool loose);
 
 // Initializes the tracking data of a new connection from its first packet (original direction).

@@ -41,7 +41,9 @@ std::string_view flow_outcome_name(FlowOutcome outcome);
   X(kIcmpUnreachable, "icmp_unreachable")                                                \
   X(kSynRetriesExhausted, "syn_retries_exhausted")                                       \
   X(kDataRetriesExhausted, "data_retries_exhausted")                                     \
-  X(kNoEphemeralPort, "no_ephemeral_port")
+  X(kNoEphemeralPort, "no_ephemeral_port")                                             \
+  X(kAllPacketsDelivered, "all_packets_delivered")       /* replay: every packet arrived */ \
+  X(kPacketsLost, "packets_lost")                        /* replay: some never arrived */
 
 enum class FlowReason : uint8_t {
 #define SEGSIM_X(name, text) name,
