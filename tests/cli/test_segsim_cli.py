@@ -269,3 +269,15 @@ def test_pcapng_replays_like_pcap(tmp_path):
         with h5py.File(out, "r") as f:
             counts.append(list(f["replay"]["packets_replayed"][()]))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("override, message", [
+    ("outputs.pcap=[web-0]", "outputs.pcap"),
+    ("timeline=[{at: 10ms, action: fail_host, host: h0}]", "timeline"),
+])
+def test_features_not_built_yet_are_refused_not_ignored(tmp_path, override, message):
+    out = tmp_path / "q.h5"
+    r = segsim("run", QUICKSTART, "--set", override, "-o", out)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert message in r.stderr and "not implemented" in r.stderr
+    assert not out.exists()

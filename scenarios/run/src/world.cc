@@ -222,6 +222,12 @@ std::unique_ptr<World> build_world(const Scenario& s, const std::string& calibra
             "remove the timeline to run";
     return nullptr;
   }
+  if (!s.outputs.pcap_ports.empty()) {
+    // Refused rather than ignored: a run must never look as if it wrote captures it did not.
+    error = "outputs.pcap: capture taps ('" + s.outputs.pcap_ports.front() +
+            "') are not implemented in this version; remove outputs.pcap to run";
+    return nullptr;
+  }
   auto w = std::make_unique<World>(s.seed);
   w->calibration_path = calibration_path.empty() ? models::default_calibration_path() : calibration_path;
   if (!models::load_calibration(w->calibration_path, w->calibration, error)) {
