@@ -2,28 +2,8 @@
 // receiving, acknowledging and timer handling touch no allocator.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <new>
-
+#include "allocation_counter.h"
 #include "traffic_test_wire.h"
-
-namespace {
-bool g_counting = false;
-uint64_t g_allocations = 0;
-}  // namespace
-
-// Global replacements that count allocations while a test asks them to. (GCC cannot see that
-// these replace the pair, hence the pragma.)
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t size) {
-  if (g_counting) ++g_allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace models::traffic {
 namespace {
@@ -39,12 +19,12 @@ TEST(TrafficAllocation, SteadyStateTransferAllocatesNothing) {
   const FlowId id = w.stacks[0]->start_tcp_flow(1, 80, 1'000'000'000);
   w.kernel.run_until(sim::Millis(20));  // warm-up: pools, slabs and queues reach working size
   const uint64_t packets_before = w.stacks[0]->stats().packets_sent;
-  g_counting = true;
+  const uint64_t allocations_before = segsim::testing::allocation_count();
   w.kernel.run_until(sim::Millis(30));
-  g_counting = false;
+  const uint64_t allocations = segsim::testing::allocation_count() - allocations_before;
   const uint64_t packets = w.stacks[0]->stats().packets_sent - packets_before;
   EXPECT_GT(packets, 10'000u);
-  EXPECT_EQ(g_allocations, 0u) << "over " << packets << " packets";
+  EXPECT_EQ(allocations, 0u) << "over " << packets << " packets";
   EXPECT_EQ(w.records.outcome[id], FlowOutcome::kIncompleteAtEnd);
 }
 

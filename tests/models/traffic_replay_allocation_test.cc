@@ -2,28 +2,8 @@
 // mapping, building, sending and consuming them touch no allocator.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <new>
-
+#include "allocation_counter.h"
 #include "traffic_replay_util.h"
-
-namespace {
-bool g_counting = false;
-uint64_t g_allocations = 0;
-}  // namespace
-
-// Global replacements that count allocations while a test asks them to. (GCC cannot see that
-// these replace the pair, hence the pragma.)
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t size) {
-  if (g_counting) ++g_allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace models::traffic {
 namespace {
@@ -54,11 +34,11 @@ TEST(TrafficReplayAllocation, PcapReplayAllocatesNothingPerPacket) {
   auto replay = w.pcap(params_for(file.path, "192.0.2.1", "192.0.2.2"));
   replay->start();
   w.kernel.run_until(sim::Millis(5));  // warm-up: flows, event queue, pool
-  g_counting = true;  // until 15 ms, before the trace ends at 20 ms
+  const uint64_t allocations_before = segsim::testing::allocation_count();  // until 15 ms, before the trace ends at 20 ms
   w.kernel.run_until(sim::Millis(15));
-  g_counting = false;
+  const uint64_t allocations = segsim::testing::allocation_count() - allocations_before;
   EXPECT_EQ(replay->stats().packets_replayed, 1500u);
-  EXPECT_EQ(g_allocations, 0u);
+  EXPECT_EQ(allocations, 0u);
 }
 
 TEST(TrafficReplayAllocation, FlowLogReplayAllocatesNothingPerPacket) {
@@ -76,11 +56,11 @@ TEST(TrafficReplayAllocation, FlowLogReplayAllocatesNothingPerPacket) {
   ASSERT_TRUE(replay) << error;
   replay->start();
   w.kernel.run_until(sim::Seconds(1));  // warm-up: flows, heap, event queue, pool
-  g_counting = true;
+  const uint64_t allocations_before = segsim::testing::allocation_count();
   w.kernel.run_until(sim::Millis(3900));
-  g_counting = false;
+  const uint64_t allocations = segsim::testing::allocation_count() - allocations_before;
   EXPECT_GT(replay->stats().packets_replayed, 9500u);
-  EXPECT_EQ(g_allocations, 0u);
+  EXPECT_EQ(allocations, 0u);
 }
 
 }  // namespace

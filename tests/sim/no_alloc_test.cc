@@ -1,50 +1,11 @@
-// The kernel allocates nothing per event in steady state. This binary replaces the global
-// allocation functions to count calls, which is why it is its own executable: the counting must
-// not leak into other tests.
+// The kernel allocates nothing per event in steady state. This binary links the counting
+// allocation functions (tests/support), which is why it is its own executable.
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 
+#include "allocation_counter.h"
 #include "sim/kernel.h"
-
-namespace {
-
-std::atomic<uint64_t> g_allocations{0};
-
-void* counted_allocate(std::size_t size, std::size_t alignment) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (size == 0) size = 1;
-  void* p = nullptr;
-  if (alignment <= alignof(std::max_align_t)) {
-    p = std::malloc(size);
-  } else if (posix_memalign(&p, alignment, size) != 0) {
-    p = nullptr;
-  }
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) { return counted_allocate(size, alignof(std::max_align_t)); }
-void* operator new[](std::size_t size) { return counted_allocate(size, alignof(std::max_align_t)); }
-void* operator new(std::size_t size, std::align_val_t a) {
-  return counted_allocate(size, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t size, std::align_val_t a) {
-  return counted_allocate(size, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace sim {
 namespace {
@@ -85,9 +46,9 @@ TEST(NoAllocationTest, SteadyStateSchedulingAllocatesNothing) {
   k.run_until(Millis(20));
   events = k.events_executed();
   ASSERT_GT(events, 500'000u);
-  const uint64_t before = g_allocations.load();
+  const uint64_t before = segsim::testing::allocation_count();
   k.run_until(Millis(40));
-  const uint64_t allocations = g_allocations.load() - before;
+  const uint64_t allocations = segsim::testing::allocation_count() - before;
   const uint64_t measured = k.events_executed() - events;
   ASSERT_GT(measured, 500'000u);
   EXPECT_EQ(allocations, 0u) << "over " << measured << " events";
@@ -95,10 +56,10 @@ TEST(NoAllocationTest, SteadyStateSchedulingAllocatesNothing) {
 
 TEST(NoAllocationTest, CounterSeesAllocations) {
   // The test above could pass vacuously if the replacement were not in effect.
-  const uint64_t before = g_allocations.load();
-  auto* p = new int(3);
+  const uint64_t before = segsim::testing::allocation_count();
+  int* volatile p = new int(3);  // volatile: the compiler may not elide the allocation
   delete p;
-  EXPECT_EQ(g_allocations.load() - before, 1u);
+  EXPECT_EQ(segsim::testing::allocation_count() - before, 1u);
 }
 
 }  // namespace
