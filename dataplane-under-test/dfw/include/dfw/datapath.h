@@ -132,6 +132,8 @@ class Datapath {
   // `now`. Read-only: no counters, no state change. Not for the hot path.
   bool lookup_connection(PortId port, Direction direction, const PacketView& packet, int64_t now,
                          ConnectionInfo& info) const;
+  // Connections of the port in the table, including any past their deadline that expire() has
+  // not swept yet (packets and export_port already treat those as gone).
   std::size_t connection_count(PortId port) const;
   const DatapathConfig& config() const;
 
