@@ -347,6 +347,9 @@ bool Recorder::write_summary(const RunSummary& s, std::string& error) {
       {"latency_p999_ns", "ns", std::vector<uint64_t>{s.latency_p999_ns}},
       {"rule_tables", "tables", std::vector<uint64_t>{world_.distinct_rule_tables}},
   };
+  for (const RunSummary::Field& f : s.extra) {
+    std::visit([&](auto v) { columns.push_back({f.name, f.units, std::vector<decltype(v)>{v}}); }, f.value);
+  }
   return writer_.write_table("/summary", columns, error);
 }
 

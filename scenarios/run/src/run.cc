@@ -1,86 +1,18 @@
 #include "scenarios/run.h"
 
-#include <sys/resource.h>
-
 #include <cstdio>
 #include <sstream>
 
-#include "analysis/result_writer.h"
-#include "recorder.h"
-#include "world.h"
+#include "scenarios/simulation.h"
 
 namespace scenarios {
-namespace {
-
-uint64_t peak_rss_bytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux reports KiB
-}
-
-void write_meta(analysis::ResultWriter& w, const Scenario& s, const RunOptions& options, const World& world) {
-  w.set_meta("scenario_name", s.name);
-  w.set_meta("scenario_description", s.description);
-  w.set_meta("scenario_path", s.source_path);
-  w.set_meta("scenario_text", s.source_text);
-  w.set_meta("effective_yaml", s.effective_yaml);
-  w.set_meta("seed", s.seed);
-  w.set_meta("duration_ns", s.duration.ns());
-  w.set_meta("sample_interval_ns", s.outputs.interval.ns());
-  w.set_meta("calibration_path", world.calibration_path);
-  w.set_meta("calibration_cpu_model", world.calibration.machine.cpu_model);
-  w.set_meta("calibration_clock_hz", world.calibration.machine.clock_hz);
-  w.set_meta("calibration_method", world.calibration.machine.method);
-}
-
-}  // namespace
 
 int run_scenario(const Scenario& scenario, const RunOptions& options, RunSummary& summary, std::string& error) {
   int exit_code = 0;
-  std::unique_ptr<World> world = build_world(scenario, options.calibration_path, error, exit_code);
-  if (!world) return exit_code;
-
-  std::string path = options.output_path;
-  if (path.empty()) path = scenario.outputs.path.empty() ? scenario.name + ".h5" : scenario.outputs.path;
-  std::unique_ptr<analysis::ResultWriter> writer = analysis::ResultWriter::create(path, error);
-  if (!writer) return 1;
-  write_meta(*writer, scenario, options, *world);
-
-  Recorder recorder(*world, *writer, scenario.outputs.interval);
-  if (!recorder.start(error)) return 1;
-  for (auto& generator : world->generators) generator->start();
-  for (auto& replay : world->replays) replay->start();
-  if (options.progress) world->kernel.set_progress_callback(options.progress_interval, options.progress);
-
-  // A malformed trace record stops the run: bad input, no result file (the writer is dropped
-  // uncommitted, which removes its temporary file).
-  auto replay_failed = [&] {
-    for (std::size_t i = 0; i < world->replays.size(); ++i) {
-      if (world->replays[i]->failed()) {
-        error = "traffic." + std::to_string(world->replay_traffic_index[i]) + ".file: " + world->replays[i]->error();
-        return true;
-      }
-    }
-    return false;
-  };
-  if (replay_failed()) return 2;
-  world->kernel.run_until(scenario.duration);
-  if (replay_failed()) return 2;
-  if (world->replay_flows) world->replay_flows->finish();
-
-  if (!recorder.finish(scenario, summary, error)) return 1;
-  summary.wall_seconds = world->kernel.wall_seconds();
-  summary.events_per_second = summary.wall_seconds > 0 ? static_cast<double>(summary.events) / summary.wall_seconds : 0;
-  // The invocation names the output path, so it differs between otherwise identical runs.
-  writer->set_wall("command_line", options.command_line);
-  writer->set_wall("run_wall_seconds", summary.wall_seconds);
-  writer->set_wall("events_per_second", summary.events_per_second);
-  writer->set_wall("packets_per_second",
-                   summary.wall_seconds > 0 ? static_cast<double>(summary.packets_from_vms) / summary.wall_seconds : 0);
-  writer->set_wall("peak_rss_bytes", peak_rss_bytes());
-  if (!writer->commit(error)) return 1;
-  summary.result_path = path;
-  return 0;
+  std::unique_ptr<Simulation> simulation = Simulation::create(scenario, options, error, exit_code);
+  if (!simulation) return exit_code;
+  if (int rc = simulation->run(error)) return rc;
+  return simulation->finish(summary, error);
 }
 
 std::string format_summary(const Scenario& scenario, const RunSummary& s) {
@@ -113,6 +45,7 @@ std::string format_summary(const Scenario& scenario, const RunSummary& s) {
                 s.firewall_cycles_per_packet, 100.0 * s.peak_core_utilization,
                 static_cast<unsigned long long>(s.peak_live_connections));
   out << line;
+  for (const std::string& extra : s.report_lines) out << "  " << extra << "\n";
   out << "result: " << s.result_path << "\n";
   return out.str();
 }

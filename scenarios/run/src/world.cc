@@ -216,12 +216,6 @@ bool build_traffic(const Scenario& s, World& w, std::string& error) {
 std::unique_ptr<World> build_world(const Scenario& s, const std::string& calibration_path,
                                    std::string& error, int& exit_code) {
   exit_code = 2;
-  if (!s.timeline.empty()) {
-    error = "timeline: '" + s.timeline.front().action +
-            "' events are not implemented in this version (migrations and failures are issue 6); "
-            "remove the timeline to run";
-    return nullptr;
-  }
   if (!s.outputs.pcap_ports.empty()) {
     // Refused rather than ignored: a run must never look as if it wrote captures it did not.
     error = "outputs.pcap: capture taps ('" + s.outputs.pcap_ports.front() +

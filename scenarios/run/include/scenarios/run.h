@@ -18,6 +18,8 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "scenarios/scenario.h"
 #include "sim/kernel.h"
@@ -54,6 +56,17 @@ struct RunSummary {
   uint64_t peak_live_connections = 0;               // per host, the largest seen
   double wall_seconds = 0;
   double events_per_second = 0;
+
+  // Headline numbers added by run extensions (migrations, failures, invariants, the control
+  // plane): appended to the /summary table as columns, printed by format_summary.
+  struct Field {
+    std::string name;   // column name, e.g. "invariant_violations"
+    std::string units;  // as in every result table: "ns", "connections", "1", ...
+    std::variant<int64_t, uint64_t, double> value;
+  };
+  std::vector<Field> extra;
+  // Lines extensions want printed under the headline numbers ("migrations  3 done, ...").
+  std::vector<std::string> report_lines;
 };
 
 int run_scenario(const Scenario& scenario, const RunOptions& options, RunSummary& summary,
