@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "direct_control_plane.h"
 #include "policy_bridge.h"
 
 namespace scenarios {
@@ -260,6 +261,7 @@ std::unique_ptr<World> build_world(const Scenario& s, const std::string& calibra
     }
   }
   w->distinct_rule_tables = tables.size();
+  w->control_plane = std::make_unique<DirectControlPlane>(*w);
 
   if (!build_traffic(s, *w, error)) return nullptr;
   exit_code = 0;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "control_plane_link.h"
 #include "controller/controller.h"
 #include "models/cost_model.h"
 #include "models/host.h"
@@ -37,6 +38,8 @@ struct World {
   std::vector<std::unique_ptr<models::Host>> hosts;
   std::unique_ptr<controller::Controller> controller;
   std::size_t distinct_rule_tables = 0;  // compiled tables shared across ports
+  // The control plane features talk to (DirectControlPlane unless a modelled one replaces it).
+  std::unique_ptr<ControlPlaneLink> control_plane;
   models::traffic::FlowRecords flows;
   std::vector<std::unique_ptr<models::traffic::TransportStack>> stacks;  // by VmIndex
   std::vector<std::unique_ptr<models::traffic::FlowGenerator>> generators;
