@@ -116,7 +116,8 @@ bool Recorder::finish(const Scenario& scenario, RunSummary& summary, std::string
   summary.firewall_cycles_per_packet =
       core_packets ? static_cast<double>(cycles) / static_cast<double>(core_packets) : 0;
   return write_directories(scenario, error) && write_flows(summary, error) && write_latency(summary, error) &&
-         write_drops(summary, error) && write_rules(error) && write_summary(summary, error) &&
+         write_drops(summary, error) && write_rules(error) && write_invariants(summary, error) &&
+         write_summary(summary, error) &&
          write_replay(scenario, error);
 }
 
@@ -150,6 +151,40 @@ bool Recorder::write_replay(const Scenario& scenario, std::string& error) {
     columns.push_back({"skipped_" + std::string(name), "records", std::move(skipped[r])});
   }
   return writer_.write_table("/replay", columns, error);
+}
+
+// One row per invariant checked in this run (absent when no feature checks any). Violations of
+// correctness invariants also go to the summary: a run that broke one says so.
+bool Recorder::write_invariants(RunSummary& summary, std::string& error) {
+  if (world_.invariants.empty()) return true;
+  std::vector<std::string> name, first;
+  std::vector<uint64_t> checked, violations, counts_only;
+  uint64_t total = 0;
+  for (const auto& [n, c] : world_.invariants) {
+    name.push_back(n);
+    checked.push_back(c.checked);
+    violations.push_back(c.violations);
+    counts_only.push_back(c.counts_only ? 1 : 0);
+    first.push_back(c.first_violation);
+    if (c.counts_only) continue;
+    total += c.violations;
+    if (c.violations > 0) {
+      summary.report_lines.push_back("INVARIANT VIOLATED " + n + ": " + std::to_string(c.violations) +
+                                     " times; first " + c.first_violation);
+    }
+  }
+  summary.extra.push_back({"invariant_violations", "violations", total});
+  if (total == 0) {
+    summary.report_lines.push_back("invariants " + std::to_string(world_.invariants.size()) +
+                                   " checked, no violations");
+  }
+  return writer_.write_table("/invariants",
+                             {{"name", "1", std::move(name)},
+                              {"checked", "checks", std::move(checked)},
+                              {"violations", "violations", std::move(violations)},
+                              {"counts_only", "1", std::move(counts_only)},
+                              {"first_violation", "1", std::move(first)}},
+                             error);
 }
 
 bool Recorder::write_directories(const Scenario& scenario, std::string& error) {

@@ -34,6 +34,7 @@ class Recorder {
   bool write_rules(std::string& error);
   bool write_summary(const RunSummary& summary, std::string& error);
   bool write_replay(const Scenario& scenario, std::string& error);
+  bool write_invariants(RunSummary& summary, std::string& error);
 
   World& world_;
   analysis::ResultWriter& writer_;

@@ -3,6 +3,7 @@
 // so that destruction runs in reverse (traffic before hosts, hosts before the fabric, the kernel
 // last, because timers and pending events refer to it).
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,18 @@
 
 namespace scenarios {
 
+// One invariant checked during the run (docs/results.md, /invariants). Features count every
+// check and every violation; the first violation is kept for the summary.
+struct InvariantCount {
+  uint64_t checked = 0;
+  uint64_t violations = 0;
+  bool counts_only = false;  // reported exposure (stale policy), not a correctness violation
+  std::string first_violation;  // "at 12.5ms: vm web-1 ..." (empty if none)
+  void violated(std::string what) {
+    if (violations++ == 0) first_violation = std::move(what);
+  }
+};
+
 struct World {
   explicit World(uint64_t seed) : kernel(seed) {}
 
@@ -40,6 +53,8 @@ struct World {
   std::size_t distinct_rule_tables = 0;  // compiled tables shared across ports
   // The control plane features talk to (DirectControlPlane unless a modelled one replaces it).
   std::unique_ptr<ControlPlaneLink> control_plane;
+  // Invariants by name, filled by the features that check them; written to /invariants.
+  std::map<std::string, InvariantCount> invariants;
   models::traffic::FlowRecords flows;
   std::vector<std::unique_ptr<models::traffic::TransportStack>> stacks;  // by VmIndex
   std::vector<std::unique_ptr<models::traffic::FlowGenerator>> generators;
