@@ -28,6 +28,7 @@ struct RunContext {
   const Scenario& scenario;
   World& world;
   Annotations& annotations;
+  std::string result_path;  // where the result file will be committed (outputs next to it go here)
 };
 
 class RunExtension {

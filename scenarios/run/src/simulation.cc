@@ -104,7 +104,9 @@ std::unique_ptr<Simulation> Simulation::create(const Scenario& scenario, RunOpti
   if (!impl->world) return nullptr;
   World& world = *impl->world;
 
-  impl->context = std::make_unique<RunContext>(RunContext{s, world, impl->annotations});
+  impl->path = impl->options.output_path;
+  if (impl->path.empty()) impl->path = s.outputs.path.empty() ? s.name + ".h5" : s.outputs.path;
+  impl->context = std::make_unique<RunContext>(RunContext{s, world, impl->annotations, impl->path});
   if (!create_extensions(*impl->context, impl->extensions, error, exit_code)) return nullptr;
   for (auto& extension : impl->extensions) extension->register_actions(impl->actions);
   for (const TimelineEvent& event : s.timeline) {
@@ -115,8 +117,6 @@ std::unique_ptr<Simulation> Simulation::create(const Scenario& scenario, RunOpti
     }
   }
 
-  impl->path = impl->options.output_path;
-  if (impl->path.empty()) impl->path = s.outputs.path.empty() ? s.name + ".h5" : s.outputs.path;
   impl->writer = analysis::ResultWriter::create(impl->path, error);
   if (!impl->writer) {
     exit_code = 1;
