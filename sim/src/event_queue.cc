@@ -6,34 +6,56 @@
 
 namespace sim {
 
-EventQueue::EventQueue() : buckets_(kBucketCount) {
-  // A little capacity up front avoids the first few regrowths of the front. A level has
-  // kDigitValues buckets and its buffers never leave it, so its spares never outgrow this
-  // reservation.
+EventQueue::EventQueue() {
+  // A little capacity up front avoids the first few regrowths of the front.
   front_.reserve(64);
-  for (auto& spares : spare_buffers_) spares.reserve(kDigitValues);
 }
 
-void EventQueue::make_room(int b) {
-  std::vector<Item>& bucket = buckets_[b];
-  std::vector<std::vector<Item>>& spares = spare_buffers_[b / kDigitValues];
-  if (bucket.empty() && !spares.empty()) {
-    bucket.swap(spares.back());
-    spares.pop_back();
-    if (bucket.capacity() > 0) return;
+EventQueue::~EventQueue() {
+  // Pending (and never released) events still own their captures.
+  for (uint32_t i = 0; i < slot_count_; ++i) {
+    Slot& s = slot_at(i);
+    if (s.ops) EventCallback::destroy(s.ops, s.storage);
   }
-  bucket.reserve(std::max<std::size_t>(16, bucket.capacity() * 2));
 }
 
-uint32_t EventQueue::grow_slab() {
+void EventQueue::fail_empty_callback() {
+  std::fprintf(stderr, "sim: scheduled an empty EventCallback\n");
+  std::abort();
+}
+
+void EventQueue::add_block(Bucket& bucket) {
+  if (free_blocks_ == nullptr) {
+    // Batches double (up to 64 Ki blocks, 64 MiB): the number of allocations stays logarithmic
+    // in the pool's peak.
+    const std::size_t count = std::size_t{16} << std::min<std::size_t>(block_batches_.size(), 12);
+    block_batches_.push_back(std::unique_ptr<Block[]>(new Block[count]));
+    Block* batch = block_batches_.back().get();
+    for (std::size_t i = 0; i + 1 < count; ++i) batch[i].next = &batch[i + 1];
+    batch[count - 1].next = nullptr;
+    free_blocks_ = batch;
+  }
+  Block* block = free_blocks_;
+  free_blocks_ = block->next;
+  block->next = bucket.head;
+  if (bucket.head == nullptr) bucket.last = block;
+  bucket.head = block;
+  bucket.head_count = 0;
+}
+
+EventQueue::Slot* EventQueue::grow_slab() {
   if ((slot_count_ & (kChunkSize - 1)) == 0) {
     if (slot_count_ >= kNoSlot - kChunkSize) {
       std::fprintf(stderr, "sim: event slab exhausted (%u event slots in use)\n", slot_count_);
       std::abort();
     }
-    chunks_.push_back(std::make_unique<Chunk>());
+    chunks_.push_back(std::unique_ptr<Slot[]>(new Slot[kChunkSize]));
   }
-  return slot_count_++;
+  Slot& s = slot_at(slot_count_);
+  s.ops = nullptr;
+  s.generation = 0;
+  s.index = slot_count_++;
+  return &s;
 }
 
 void EventQueue::push_front(const Item& item) {
@@ -76,73 +98,105 @@ void EventQueue::arrange_front() {
 
 bool EventQueue::cancel(EventId id) {
   if (!pending(id)) return false;
-  meta(id.slot).state = SlotState::kCancelled;
-  callback(id.slot).reset();  // release captures now, not when the entry reaches the front
+  Slot& s = slot_at(id.slot);
+  EventCallback::destroy(s.ops, s.storage);  // release captures now, not when the entry reaches the front
+  s.ops = nullptr;                            // marks the queue entry dead
+  ++s.generation;
   --live_count_;
   return true;
 }
 
 bool EventQueue::pending(EventId id) const {
   if (!id.valid() || id.slot >= slot_count_) return false;
-  const Meta& m = meta(id.slot);
-  return m.generation == id.generation && m.state == SlotState::kPending;
+  const Slot& s = slot_at(id.slot);
+  return s.generation == id.generation && s.ops != nullptr;
 }
 
 bool EventQueue::refill() {
   assert(front_.empty());
   if (summary_ == 0) return false;
   const int word = __builtin_ctzll(summary_);
-  const int b = word * 64 + __builtin_ctzll(mask_[word]);
-  std::vector<Item>& src = buckets_[b];
-  mask_[word] &= ~(1ULL << (b & 63));
-  if (mask_[word] == 0) summary_ &= ~(1ULL << word);
-
-  if (b < kDigitValues || src.size() <= kSmallBucket) {
-    // A single time value, or few events: the bucket becomes the front as a whole. Every other
-    // bucket is later than all of its events, so moving last_ to its latest time keeps them after
-    // last_ and in their buckets.
-    int64_t max_time = src.front().time;
-    if (b >= kDigitValues) {
-      for (const Item& it : src) max_time = std::max(max_time, it.time);
-    }
-    last_ = max_time;
-    for (const Item& it : src) front_.push_back(it);
-  } else {
-    int64_t min_time = src.front().time;
-    for (const Item& it : src) min_time = std::min(min_time, it.time);
-    last_ = min_time;
-    for (const Item& it : src) {
-      if (it.time == min_time) {
-        front_.push_back(it);
-        prefetch_slot(it.slot);
-      } else {
-        const int nb = bucket_of(it.time);
-        assert(nb < b);
-        add_to_bucket(nb, it);
-        // Entries reaching level 0 run within the next few hundred events: prefetching their
-        // callbacks now overlaps those cache misses instead of paying them one by one.
-        if (nb < kDigitValues) prefetch_slot(it.slot);
-      }
-    }
+  uint64_t bits = mask_[word];
+  const int first = word * 64 + __builtin_ctzll(bits);
+  if (first >= kDigitValues && buckets_[first].size > kSmallBucket) {
+    redistribute(first);
+    return true;
   }
-  src.clear();
-  // Level-0 and level-1 buckets come round again within 65 us of virtual time and keep their
-  // buffers; higher ones hand theirs on.
-  if (b >= 2 * kDigitValues && src.capacity() > 0) {
-    spare_buffers_[b / kDigitValues].push_back(std::move(src));
-    src = std::vector<Item>();
+  // A level-0 bucket (a single time value) or a small one becomes the front as a whole, together
+  // with the next non-empty buckets of its mask word (same level, later digits) while the front
+  // stays a short sorted vector: one refill then serves many events. Every bucket left is later
+  // than all of them, so moving last_ to their latest time keeps those after last_ and in their
+  // buckets.
+  int taken[64];
+  int count = 0;
+  std::size_t total = 0;
+  do {
+    const int b = word * 64 + __builtin_ctzll(bits);
+    const std::size_t size = buckets_[b].size;
+    if (count > 0 && total + size > kSortedFront) break;
+    taken[count++] = b;
+    total += size;
+    bits &= bits - 1;
+  } while (bits != 0);
+  mask_[word] = bits;
+  if (bits == 0) summary_ &= ~(1ULL << word);
+  // Latest bucket first: the front is sorted latest-first, so the insertion sort below only
+  // orders entries within their own bucket.
+  for (int k = count - 1; k >= 0; --k) {
+    Bucket& src = buckets_[taken[k]];
+    for_each_item(src, [this](const Item& it) {
+      front_.push_back(it);
+      prefetch_slot(it.slot);
+    });
+    release_blocks(src);
   }
   arrange_front();
+  // Sorted latest-first; a heap holds a single level-0 bucket, a single time value.
+  last_ = front_.front().time;
   return true;
+}
+
+void EventQueue::redistribute(int b) {
+  Bucket& src = buckets_[b];
+  mask_[b >> 6] &= ~(1ULL << (b & 63));
+  if (mask_[b >> 6] == 0) summary_ &= ~(1ULL << (b >> 6));
+  // last_ moves to the lowest time the bucket can hold: last_'s digits above the bucket's level,
+  // the bucket's digit, zeros below. Every entry of the bucket then differs from last_ only
+  // below that level, so each lands in a lower bucket (or, at exactly that time, in the front);
+  // every other bucket is still later than last_ and keeps its place. Unlike the earliest entry's
+  // time, this needs no pass over the bucket to find.
+  const int shift = (b / kDigitValues) * kDigitBits;
+  const uint64_t above = shift + kDigitBits >= 64 ? 0 : ~((uint64_t{1} << (shift + kDigitBits)) - 1);
+  last_ = static_cast<int64_t>((static_cast<uint64_t>(last_) & above) |
+                               (static_cast<uint64_t>(b % kDigitValues) << shift));
+  const int64_t base = last_;
+  for_each_item(src, [this, base, b](const Item& it) {
+    if (it.time == base) {
+      front_.push_back(it);
+      prefetch_slot(it.slot);
+    } else {
+      const int nb = bucket_of(it.time);
+      assert(nb < b);
+      (void)b;
+      add_to_bucket(nb, it);
+      // Entries reaching level 0 run within the next few hundred events: prefetching their
+      // callbacks now overlaps those cache misses instead of paying them one by one.
+      if (nb < kDigitValues) prefetch_slot(it.slot);
+    }
+  });
+  release_blocks(src);
+  arrange_front();
 }
 
 bool EventQueue::settle_front() {
   for (;;) {
-    if (front_.empty() && !refill()) return false;
-    const uint32_t i = front_top().slot;
-    if (meta(i).state != SlotState::kCancelled) return true;
+    while (front_.empty()) {
+      if (!refill()) return false;  // (a redistribution may leave the front empty)
+    }
+    Slot* s = front_top().slot;
+    if (s->ops != nullptr) return true;
     pop_front_item();
-    release_slot(i);
+    push_free(s);  // cancelled: closure and generation were dealt with by cancel()
   }
 }
 

@@ -169,6 +169,61 @@ TEST(EventQueueTest, CancelReleasesCapturesImmediately) {
   EXPECT_EQ(token.use_count(), 1);
 }
 
+TEST(EventQueueTest, DestroyingTheQueueReleasesPendingCaptures) {
+  // Slots are raw storage: the queue itself must destroy the closures still pending (and those
+  // of cancelled events must not be destroyed twice).
+  auto token = std::make_shared<int>(7);
+  {
+    EventQueue q;
+    q.push(Seconds(1), 0, 0, 0, [token] { (void)*token; });
+    q.push(Seconds(2), 0, 0, 1, [token] { (void)*token; });
+    const EventId cancelled = q.push(Seconds(3), 0, 0, 2, [token] { (void)*token; });
+    ASSERT_TRUE(q.cancel(cancelled));
+    EXPECT_EQ(token.use_count(), 3);
+  }
+  EXPECT_EQ(token.use_count(), 1);
+}
+
+TEST(EventQueueTest, EventCallbackObjectsAreMovedIntoTheirSlot) {
+  // A callback built elsewhere (an EventCallback) is moved into the slab with its captures; the
+  // source is left empty, the captures are released once the event has run.
+  EventQueue q;
+  auto token = std::make_shared<int>(5);
+  int ran = 0;
+  EventCallback fn = [token, &ran] { ran += *token; };
+  q.push(Nanos(4), 0, 0, 0, std::move(fn));
+  EXPECT_FALSE(static_cast<bool>(fn));
+  EXPECT_EQ(token.use_count(), 2);
+  EventQueue::Popped p;
+  ASSERT_TRUE(q.pop(p));
+  q.run_and_release(p.slot);
+  EXPECT_EQ(ran, 5);
+  EXPECT_EQ(token.use_count(), 1);
+}
+
+TEST(EventQueueTest, ConsecutiveSmallBucketsFormOneFrontInKeyOrder) {
+  // Events a few hundred ns apart fill consecutive level-1 buckets that are taken into the front
+  // together; ties inside a bucket still follow the full key. Pushed in descending key order.
+  EventQueue q;
+  std::vector<Key> expected;
+  for (int64_t t = 1'000; t < 20'000; t += 97) {
+    for (EntityId target = 0; target < 3; ++target) expected.push_back(Key{t, target, 1, 0});
+  }
+  uint64_t seq = 0;
+  for (auto it = expected.rbegin(); it != expected.rend(); ++it) {
+    it->sequence = seq++;
+    q.push(Nanos(it->time), it->target, it->source, it->sequence, [] {});
+  }
+  EventQueue::Popped p;
+  for (const Key& k : expected) {
+    ASSERT_TRUE(q.pop(p));
+    ASSERT_EQ(p.time.ns(), k.time);
+    ASSERT_EQ(p.target, k.target);
+    q.run_and_release(p.slot);
+  }
+  EXPECT_FALSE(q.pop(p));
+}
+
 TEST(EventQueueTest, CallbackMaySchedulePastSlabGrowth) {
   // A running callback that schedules thousands of events grows the slab (new chunks); it must
   // keep running in place and its captures must stay valid.

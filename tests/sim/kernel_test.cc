@@ -251,6 +251,12 @@ TEST(KernelDeathTest, BadSchedulesAbortWithAMessage) {
         k.add_entity("twin");
       },
       "duplicate entity name 'twin'");
+  EXPECT_DEATH(
+      {
+        Kernel k(1);
+        k.schedule(Nanos(1), kWorld, EventCallback{});
+      },
+      "empty EventCallback");
 }
 
 }  // namespace

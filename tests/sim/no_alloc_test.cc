@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
 
 #include "allocation_counter.h"
 #include "sim/kernel.h"
@@ -15,7 +17,11 @@ namespace {
 class Workload {
  public:
   Workload(Kernel& k, int pending) : k_(k), rng_(k.rng_for("workload")) {
-    for (int i = 0; i < 16; ++i) entities_[i] = k_.add_entity("e" + std::to_string(i));
+    for (int i = 0; i < 16; ++i) {
+      std::string name = "e";  // (not "e" + to_string: GCC 12 -O3 warns falsely, -Wrestrict)
+      name += std::to_string(i);
+      entities_[i] = k_.add_entity(std::move(name));
+    }
     for (int i = 0; i < pending; ++i) hold(static_cast<uint32_t>(i % 16));
   }
 

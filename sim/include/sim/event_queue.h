@@ -13,33 +13,44 @@
 //    in bucket (level, digit): `level` is the highest 8-bit digit in which its time differs from
 //    last_, `digit` its own value of that digit. Buckets are ordered by (level, digit), so the
 //    lowest non-empty one (two count-trailing-zeros over a bitmask) holds the earliest events.
-// When the front runs dry, the lowest bucket is taken: if it is small, or holds a single time
-// value (every level-0 bucket does), it becomes the front as a whole and last_ moves to its
-// latest time; otherwise last_ moves to its earliest time and the bucket is redistributed into
-// lower ones. Either way every event still in the radix part stays after last_. A dense schedule
-// (many events per microsecond) thus pops with almost no redistribution; a sparse one moves each
-// event about log256(delay / spacing) times, through sequential memory. That is what keeps a
-// million pending events fast where a binary heap misses the cache on every level.
+// When the front runs dry, the lowest bucket is taken. If it holds a single time value (every
+// level-0 bucket does) or at most kSmallBucket events, it becomes the front as a whole, together
+// with the next non-empty buckets of the same 64-bucket mask word (same level, later digits)
+// while the front stays a short sorted vector, and last_ moves to their latest time: one refill
+// serves tens of events, and the insertion sort only orders entries within their own bucket.
+// A larger bucket is redistributed: last_ moves to the lowest time the bucket can hold and its
+// events move to lower buckets. Either way every event still in the radix part stays after
+// last_. A dense schedule (many events per microsecond) thus pops with almost no
+// redistribution; a sparse one moves each event about log256(delay / spacing) times, through
+// sequential memory. That is what keeps a million pending events fast where a binary heap
+// misses the cache on every level.
 // last_ never decreases. An event scheduled at or before it (also earlier than the events the
 // front already holds, which happens between two run_until calls, after the kernel looked ahead
 // to find nothing due before `end`) simply joins the front heap.
 //
-// Memory. Each queue entry carries the full ordering key (32 bytes), so ordering never has to
-// look anywhere else. Callbacks live in a slab of fixed-size chunks, one 64-byte cache line each,
-// recycled through a free-slot stack: in steady state a schedule/execute cycle touches no
+// Memory. Each queue entry carries the full ordering key and a pointer to its slot (32 bytes), so
+// ordering never has to look anywhere else. Buckets are chains of 1 KiB blocks from one pool
+// (see Block). Slots hold the callbacks. A slot is one 64-byte cache line holding the closure
+// (48 bytes of captures), its operations table and its bookkeeping (generation, number), so
+// running, checking and recycling an event touch one line. Slots live in a slab of fixed-size
+// chunks, recycled through a free-slot stack: in steady state a schedule/execute cycle touches no
 // allocator, and the slot a new event gets is the one the running event just released (still in
 // cache). Chunks keep addresses stable, so a callback runs in place even if it schedules new
-// events that grow the slab. When a bucket is redistributed, the callbacks of the entries that
-// land in level 0 are prefetched: they run within the next few hundred events.
+// events that grow the slab. Slots are prefetched when their entries reach the front or level 0:
+// they run within the next few hundred events.
 //
-// Cancellation is lazy: the slot is marked and its callback destroyed at once; the queue entry
-// is discarded when it reaches the front. A slot is reused only after that, so an EventId
-// (slot, generation) can always tell whether it still names a pending event.
+// Cancellation is lazy: the callback is destroyed at once and the slot's generation advances; the
+// queue entry is discarded when it reaches the front. A slot is reused only after that, so an
+// EventId (slot, generation) can always tell whether it still names a pending event.
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "sim/inplace_function.h"
@@ -59,34 +70,45 @@ using EventCallback = InplaceFunction<void(), 48>;
 
 class EventQueue {
  public:
+  // One event's callback and bookkeeping, one cache line. Opaque to users: pop() hands a pointer
+  // to it back, to be passed to run_and_release().
+  struct alignas(64) Slot {
+    alignas(16) unsigned char storage[48];  // the closure, built in place
+    const EventCallback::Ops* ops;          // its operations; null while no closure is stored
+                                            // (slot free, or its event cancelled)
+    uint32_t generation;  // advances whenever the stored event stops being pending (popped or
+                          // cancelled): an EventId names it only while the two match
+    uint32_t index;       // this slot's number, the EventId's `slot`
+  };
+  static_assert(sizeof(Slot) == 64, "a slot is one cache line");
+
   struct Popped {
     Time time;
     EntityId target;
     EntityId source;
-    uint32_t slot;
+    Slot* slot;
   };
 
   EventQueue();
   EventQueue(const EventQueue&) = delete;
   EventQueue& operator=(const EventQueue&) = delete;
+  ~EventQueue();
 
   // Queues `fn` (a closure of at most 48 bytes, or an EventCallback) under the key (time,
   // target, source, sequence). Keys must be unique; the kernel guarantees it by giving every
   // source its own sequence counter. The closure is built directly in its slab slot.
   template <class F>
   EventId push(Time time, EntityId target, EntityId source, uint64_t sequence, F&& fn) {
-    const uint32_t i = allocate_slot();
-    Meta& m = meta(i);
-    m.state = SlotState::kPending;
-    callback(i).emplace_into_empty(std::forward<F>(fn));
+    Slot* s = allocate_slot();
+    store_callback(*s, std::forward<F>(fn));
     ++live_count_;
-    const Item item{time.ns(), static_cast<uint64_t>(target) << 32 | source, sequence, i};
+    const Item item{time.ns(), static_cast<uint64_t>(target) << 32 | source, sequence, s};
     if (item.time > last_) {
       add_to_bucket(bucket_of(item.time), item);
     } else {
       push_front(item);
     }
-    return EventId{i, m.generation};
+    return EventId{s->index, s->generation};
   }
   // True if the event was pending and is now cancelled. False for an event that already ran, is
   // running, was cancelled before, or for an invalid id.
@@ -106,9 +128,11 @@ class EventQueue {
   // Time of the earliest live event, or Time::max() if none; does not remove it.
   Time peek_time();
   // Runs the callback of a popped event in place, then recycles its slot.
-  void run_and_release(uint32_t slot) {
-    callback(slot)();
-    release_slot(slot);
+  void run_and_release(Slot* slot) {
+    slot->ops->invoke(slot->storage);
+    EventCallback::destroy(slot->ops, slot->storage);
+    slot->ops = nullptr;
+    push_free(slot);
   }
 
   std::size_t size() const { return live_count_; }
@@ -120,7 +144,7 @@ class EventQueue {
     int64_t time;
     uint64_t route;     // target << 32 | source: orders by target, then source, in one compare
     uint64_t sequence;
-    uint32_t slot;
+    Slot* slot;         // never compared: the order depends on the key only
   };
   // Heap order on the full key: true if `a` runs after `b`.
   struct RunsAfter {
@@ -130,18 +154,9 @@ class EventQueue {
       return a.sequence > b.sequence;
     }
   };
-  enum class SlotState : uint32_t { kFree, kPending, kCancelled, kPopped };
-  struct Meta {
-    uint32_t generation = 0;
-    SlotState state = SlotState::kFree;
-  };
   static constexpr uint32_t kChunkBits = 12;
   static constexpr uint32_t kChunkSize = 1u << kChunkBits;
   static constexpr uint32_t kNoSlot = UINT32_MAX;
-  struct Chunk {
-    std::array<Meta, kChunkSize> metas;
-    alignas(64) std::array<EventCallback, kChunkSize> callbacks;
-  };
 
   static constexpr int kDigitBits = 8;
   static constexpr int kDigitValues = 1 << kDigitBits;
@@ -152,26 +167,33 @@ class EventQueue {
   // A bucket this small becomes the front as a whole instead of being redistributed.
   static constexpr std::size_t kSmallBucket = 16;
 
-  Meta& meta(uint32_t i) { return chunks_[i >> kChunkBits]->metas[i & (kChunkSize - 1)]; }
-  const Meta& meta(uint32_t i) const { return chunks_[i >> kChunkBits]->metas[i & (kChunkSize - 1)]; }
-  EventCallback& callback(uint32_t i) {
-    return chunks_[i >> kChunkBits]->callbacks[i & (kChunkSize - 1)];
+  template <class F>
+  static void store_callback(Slot& s, F&& fn) {
+    using D = std::decay_t<F>;
+    if constexpr (std::is_same_v<D, EventCallback>) {
+      static_assert(!std::is_lvalue_reference_v<F>, "pass an EventCallback with std::move");
+      s.ops = fn.release_into(s.storage);
+      if (s.ops == nullptr) fail_empty_callback();
+    } else {
+      ::new (static_cast<void*>(s.storage)) D(std::forward<F>(fn));
+      s.ops = EventCallback::ops_for<D>();
+    }
   }
-  uint32_t allocate_slot() {
-    if (free_slots_.empty()) return grow_slab();
-    const uint32_t i = free_slots_.back();
-    free_slots_.pop_back();
-    return i;
+  [[noreturn]] static void fail_empty_callback();
+
+  Slot& slot_at(uint32_t i) const { return chunks_[i >> kChunkBits][i & (kChunkSize - 1)]; }
+  Slot* allocate_slot() {
+    Slot* s = free_head_;
+    if (s == nullptr) [[unlikely]] return grow_slab();
+    std::memcpy(&free_head_, s->storage, sizeof free_head_);
+    return s;
+  }
+  void push_free(Slot* s) {
+    std::memcpy(s->storage, &free_head_, sizeof free_head_);
+    free_head_ = s;
   }
   // Adds a slot (and a chunk when the last one is full); aborts when slot ids run out.
-  uint32_t grow_slab();
-  void release_slot(uint32_t i) {
-    callback(i).reset();
-    Meta& m = meta(i);
-    m.state = SlotState::kFree;
-    ++m.generation;
-    free_slots_.push_back(i);
-  }
+  Slot* grow_slab();
 
   // The radix bucket of a time t > last_.
   int bucket_of(int64_t t) const {
@@ -180,16 +202,54 @@ class EventQueue {
     const int digit = static_cast<int>((static_cast<uint64_t>(t) >> (level * kDigitBits)) & (kDigitValues - 1));
     return level * kDigitValues + digit;
   }
+  // Buckets are chains of fixed-size blocks drawn from one pool: appending never copies what a
+  // bucket already holds (a vector would, on every growth: at a million pending events, level-2
+  // buckets grow to tens of thousands of entries), and an emptied bucket returns its blocks to
+  // the pool, still warm, for whichever bucket fills next. Once the pool has reached the peak
+  // number of pending events, nothing is allocated.
+  static constexpr uint32_t kBlockItems = 32;  // 1 KiB: sequential enough for the prefetcher
+  struct Block {
+    Item items[kBlockItems];
+    Block* next;
+  };
+  struct Bucket {
+    Block* head = nullptr;   // the block appended to; every later block in the chain is full
+    Block* last = nullptr;   // the end of the chain, to splice it onto the pool in one step
+    // Entries in `head`; kBlockItems while the bucket has no block, so that one comparison
+    // tells whether an append needs a new block.
+    uint32_t head_count = kBlockItems;
+    uint32_t size = 0;       // entries in the bucket
+  };
   void add_to_bucket(int b, const Item& item) {
-    std::vector<Item>& bucket = buckets_[b];
-    if (bucket.size() == bucket.capacity()) [[unlikely]] make_room(b);
-    bucket.push_back(item);
+    Bucket& bucket = buckets_[b];
+    if (bucket.head_count == kBlockItems) [[unlikely]] add_block(bucket);
+    bucket.head->items[bucket.head_count++] = item;
+    ++bucket.size;
     mask_[b >> 6] |= 1ULL << (b & 63);
     summary_ |= 1ULL << (b >> 6);
   }
-  // Gives full bucket b room for one more item: a spare buffer of its level if it is empty,
-  // else a larger one.
-  void make_room(int b);
+  // Chains a block from the pool (allocating a batch of blocks if the pool is empty) as the new
+  // head of `bucket`.
+  void add_block(Bucket& bucket);
+  // Calls fn(item) for every entry of `bucket`.
+  template <class Fn>
+  static void for_each_item(const Bucket& bucket, Fn&& fn) {
+    const Block* block = bucket.head;
+    if (block == nullptr) return;
+    for (uint32_t i = 0; i < bucket.head_count; ++i) fn(block->items[i]);
+    // Every further block is full: a loop of constant length, which the compiler unrolls and
+    // the branch predictor learns.
+    for (block = block->next; block != nullptr; block = block->next) {
+      if (block->next) __builtin_prefetch(block->next);
+      for (uint32_t i = 0; i < kBlockItems; ++i) fn(block->items[i]);
+    }
+  }
+  // Returns the bucket's blocks to the pool and leaves it empty.
+  void release_blocks(Bucket& bucket) {
+    bucket.last->next = free_blocks_;
+    free_blocks_ = bucket.head;
+    bucket = Bucket{};
+  }
   // The front is a vector sorted latest-first while it holds at most kSortedFront items (the
   // usual case: pops are pop_back, inserts shift a few entries), and a heap on the full key once
   // it grows past that (a burst of simultaneous events), so that no pattern costs O(n) per event.
@@ -198,37 +258,37 @@ class EventQueue {
   void push_front(const Item& item);
   // Orders a front just filled from a bucket.
   void arrange_front();
-  void prefetch_slot(uint32_t i) {
-    __builtin_prefetch(&meta(i));
-    __builtin_prefetch(&callback(i));
-  }
+  static void prefetch_slot(const Slot* s) { __builtin_prefetch(s); }
   // Moves the lowest non-empty radix bucket into the front (and lower buckets); false if every
   // radix bucket is empty. Requires an empty front.
   bool refill();
+  // Empties the large bucket b around its earliest time: those events into the front, the
+  // others into lower buckets.
+  void redistribute(int b);
   // The common case, checked inline: a live event heads the front.
-  bool front_is_live() {
-    return !front_.empty() && meta(front_top().slot).state == SlotState::kPending;
-  }
+  bool front_is_live() const { return !front_.empty() && front_top().slot->ops != nullptr; }
   // Drops cancelled entries from the front, refilling it as needed; true if a live event heads
   // the front afterwards.
   bool settle_front();
-  // Removes the front entry, which settle_front() found live, and marks it popped.
   Item pop_front_item() {
     if (!front_sorted_) std::pop_heap(front_.begin(), front_.end(), RunsAfter());
     const Item item = front_.back();
     front_.pop_back();
     return item;
   }
+  // Removes the front entry, which settle_front() found live; its event stops being pending.
   void take_front(Popped& out) {
     const Item item = pop_front_item();
-    meta(item.slot).state = SlotState::kPopped;  // no longer pending: cancel() now returns false
+    ++item.slot->generation;  // no longer pending: cancel() now returns false
     --live_count_;
     out = Popped{Time::from_ns(item.time), static_cast<EntityId>(item.route >> 32),
                  static_cast<EntityId>(item.route), item.slot};
   }
 
-  std::vector<std::unique_ptr<Chunk>> chunks_;
-  std::vector<uint32_t> free_slots_;             // a stack: the most recently released on top
+  std::vector<std::unique_ptr<Slot[]>> chunks_;
+  // Free slots form a stack, linked through their (unused) closure storage: the most recently
+  // released slot, still in cache, is reused first, and recycling needs no memory of its own.
+  Slot* free_head_ = nullptr;
   uint32_t slot_count_ = 0;
 
   // Front items are <= last_ < every radix item. last_ starts at 0 and never decreases, so the
@@ -236,12 +296,9 @@ class EventQueue {
   int64_t last_ = 0;
   std::vector<Item> front_;                      // sorted latest-first, or a heap: see push_front
   bool front_sorted_ = true;
-  std::vector<std::vector<Item>> buckets_;       // kBucketCount radix buckets
-  // Buffers of emptied buckets, per level. Each digit's bucket is used only once per revolution
-  // of the digit above it (a level-3 bucket once every 4.3 s of virtual time), so without
-  // recycling a bucket would keep allocating a fresh buffer long after the warm-up. Buffers stay
-  // within their level, where they grow to what that level needs, and no further.
-  std::array<std::vector<std::vector<Item>>, kLevels> spare_buffers_;
+  std::array<Bucket, kBucketCount> buckets_{};   // the radix buckets
+  Block* free_blocks_ = nullptr;                 // the block pool: a stack linked through `next`
+  std::vector<std::unique_ptr<Block[]>> block_batches_;  // owns every block
   std::array<uint64_t, kMaskWords> mask_{};      // bit b set when buckets_[b] is non-empty
   uint64_t summary_ = 0;                         // bit w set when mask_[w] != 0
   std::size_t live_count_ = 0;
