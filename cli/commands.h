@@ -12,5 +12,8 @@ int run_command(int argc, char** argv);
 int validate_command(int argc, char** argv);
 int inspect_command(int argc, char** argv);
 int calibrate_command(int argc, char** argv);
+int compare_command(int argc, char** argv);
+int sweep_command(int argc, char** argv);
+int report_command(int argc, char** argv);
 
 }  // namespace segsim::cli

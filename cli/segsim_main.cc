@@ -20,6 +20,9 @@ constexpr Subcommand kSubcommands[] = {
     {"validate", segsim::cli::validate_command, "check a scenario and report every problem"},
     {"inspect", segsim::cli::inspect_command, "print what a result file holds"},
     {"calibrate", segsim::cli::calibrate_command, "measure the real dfw and fit the cost model"},
+    {"compare", segsim::cli::compare_command, "compare two results against regression budgets (CI)"},
+    {"sweep", segsim::cli::sweep_command, "run a scenario over a grid of parameter values"},
+    {"report", segsim::cli::report_command, "write a capacity-planning HTML report of a run or sweep"},
 };
 
 void print_usage(std::FILE* out) {

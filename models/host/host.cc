@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "models/capture_tap.h"
 #include "models/switch.h"
 #include "sim/rng.h"
 
@@ -131,6 +132,14 @@ dfw::Status Host::remove_vm(VmIndex vm) {
   return status;
 }
 
+std::vector<VmIndex> Host::local_vms() const {
+  std::vector<VmIndex> out;
+  out.reserve(vnics_.size());
+  for (const auto& entry : vnics_) out.push_back(entry.first);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 dfw::Status Host::install_rules(VmIndex vm, dfw::RuleTablePtr rules) {
   return datapath_->install_rules(vm, std::move(rules), kernel_.now().ns());
 }
@@ -143,6 +152,7 @@ VmIndex Host::local_vm_by_mac(const Packet& packet, int offset) const {
 
 void Host::drop(Packet* packet, HostDropReason reason) {
   ++counters_.host_drops[static_cast<std::size_t>(reason)];
+  if (drop_observer_ != nullptr) drop_observer_->host_dropped(*packet, reason);
   pool_.release(packet);
 }
 
@@ -151,9 +161,15 @@ void Host::drop(Packet* packet, dfw::DropReason reason) {
   pool_.release(packet);
 }
 
+void Host::transmit_completed(VmIndex vm, const Packet& packet) {
+  if (packet.sender_socket == kNoSocket || vm >= vms_.size()) return;
+  if (TransmitListener* listener = vms_[vm].transmit_listener) listener->transmit_completed(packet);
+}
+
 void Host::vnic_transmit(VNic& vnic, Packet* packet) {
   const Vm& vm = vms_[vnic.vm()];
   if (!vm.running) {
+    transmit_completed(vnic.vm(), *packet);
     drop(packet, HostDropReason::kVmNotRunning);
     return;
   }
@@ -163,12 +179,14 @@ void Host::vnic_transmit(VNic& vnic, Packet* packet) {
   const uint64_t size = packet->wire_size;
   if (queue.occupancy_size() > 0 &&
       queue.occupancy_size() + size > params_.vnic_queue_size.count()) {
+    transmit_completed(vnic.vm(), *packet);
     drop(packet, HostDropReason::kVnicQueueFull);
     return;
   }
   ++counters_.packets_from_vms;
   counters_.bytes_from_vms += size;
   packet->source_vm = vnic.vm();
+  if (vm.capture != nullptr) vm.capture->record_packet(*packet, now);
   const sim::Time leaves = queue.admit(now, vm.vnic_rate.transmit_time(sim::Bytes(size)), size);
   kernel_.schedule_at(leaves, entity_, [this, packet] { egress(packet); });
 }
@@ -188,11 +206,25 @@ bool Host::check(Packet* packet, VmIndex port, dfw::Direction direction, uint64_
   if (result.connection_created) note_connection_created();
   if (result.verdict == dfw::Verdict::kAllow) return true;
   ++counters_.dfw_drops[static_cast<std::size_t>(result.reason)];
+  if (drop_observer_ != nullptr) drop_observer_->dfw_dropped(*packet, port, result.reason);
   return false;
 }
 
 void Host::egress(Packet* packet) {
   const sim::Time now = kernel_.now();
+  // The packet has left the vNIC queue: its sender may queue more (TCP small queues).
+  transmit_completed(packet->source_vm, *packet);
+  if (down_) [[unlikely]] {
+    drop(packet, HostDropReason::kHostDown);
+    return;
+  }
+  // A VM stopped while this packet waited in its vNIC queue (live-migration switchover): the
+  // queue goes with the paused device, nothing more reaches the vSwitch or the firewall, whose
+  // state has been exported.
+  if (!vms_[packet->source_vm].running) [[unlikely]] {
+    drop(packet, HostDropReason::kVmNotRunning);
+    return;
+  }
   Core& core = cores_[core_for(packet->flow_hash)];
   core.server.drain(now);
   if (core.server.occupancy_count() >= params_.core_queue_packets) {
@@ -227,6 +259,14 @@ void Host::egress(Packet* packet) {
 }
 
 void Host::receive_from_fabric(Packet* packet, uint32_t /*uplink*/) {
+  if (down_) [[unlikely]] {
+    drop(packet, HostDropReason::kHostDown);
+    return;
+  }
+  if (packet->destination_vm == host_stack_address_ && host_stack_ != nullptr) {
+    host_stack_->receive(packet);
+    return;
+  }
   const sim::Time now = kernel_.now();
   ++counters_.packets_from_fabric;
   counters_.bytes_from_fabric += packet->wire_size;
@@ -259,6 +299,10 @@ void Host::schedule_next(Packet* packet, Next next, sim::Time at) {
     kernel_.schedule_at(at, entity_, [this, packet] { deliver(packet); });
   } else {
     kernel_.schedule_at(at, entity_, [this, packet] {
+      if (down_) [[unlikely]] {
+        drop(packet, HostDropReason::kHostDown);
+        return;
+      }
       ++counters_.packets_to_fabric;
       counters_.bytes_to_fabric += packet->wire_size;
       fabric_.send_from_host(index_, packet);
@@ -267,6 +311,10 @@ void Host::schedule_next(Packet* packet, Next next, sim::Time at) {
 }
 
 void Host::deliver(Packet* packet) {
+  if (down_) [[unlikely]] {
+    drop(packet, HostDropReason::kHostDown);
+    return;
+  }
   const VmIndex vm = packet->destination_vm;
   if (vm >= vms_.size() || vnics_.count(vm) == 0 || !vms_[vm].running) {
     drop(packet, HostDropReason::kVmNotRunning);
@@ -278,6 +326,7 @@ void Host::deliver(Packet* packet) {
     return;
   }
   latency_.record((kernel_.now() - packet->sent_at).ns());
+  if (vms_[vm].capture != nullptr) vms_[vm].capture->record_packet(*packet, kernel_.now());
   ++counters_.packets_delivered;
   counters_.bytes_delivered += packet->wire_size;
   receiver->receive(packet);

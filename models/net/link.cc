@@ -1,7 +1,10 @@
 #include "models/link.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+
+#include "models/capture_tap.h"
 
 namespace models {
 
@@ -19,7 +22,11 @@ std::string_view link_drop_reason_name(LinkDropReason reason) {
 }
 
 Link::Link(std::string name, const LinkParams& params, sim::Kernel& kernel, PacketPool& pool)
-    : name_(std::move(name)), params_(params), kernel_(kernel), pool_(pool) {
+    : name_(std::move(name)),
+      params_(params),
+      kernel_(kernel),
+      pool_(pool),
+      rng_(kernel.rng_for("link/" + name_)) {
   if (params_.rate.bits_per_second() == 0 || params_.delay < sim::Time::zero()) {
     std::fprintf(stderr, "models: link '%s' needs a positive rate and a delay >= 0\n",
                  name_.c_str());
@@ -61,14 +68,57 @@ bool Link::send(Packet* packet) {
   }
   // Exact-rate serialization (fifo_server.h): no per-packet rounding up to whole nanoseconds.
   const sim::Time finish = server_.admit_bytes_at(now, size, params_.rate);
+  if (capture_ != nullptr) capture_->record_wire_segments(*packet, finish, params_.rate);
   ++counters_.packets;
   counters_.bytes += size;
   counters_.segments += packet->segment_count;
-  LinkReceiver* receiver = receiver_;
-  const uint32_t port = receiver_port_;
   kernel_.schedule_at(finish + params_.delay, receiver_entity_,
-                      [receiver, packet, port] { receiver->receive_from_link(packet, port); });
+                      [this, packet, epoch = epoch_] { arrive(packet, epoch); });
   return true;
+}
+
+void Link::arrive(Packet* packet, uint32_t epoch) {
+  if (epoch != epoch_) [[unlikely]] {
+    drop(packet, LinkDropReason::kLinkDown);
+    return;
+  }
+  if (impaired_ && impaired_drop(packet)) [[unlikely]]
+    return;
+  receiver_->receive_from_link(packet, receiver_port_);
+}
+
+bool Link::impaired_drop(Packet* packet) {
+  // P(at least one of n segments hit) = 1 - (1 - p)^n; one draw per question.
+  const uint32_t n = packet->segment_count > 0 ? packet->segment_count : 1;
+  auto hit = [&](double p) {
+    if (p <= 0) return false;
+    const double any = n == 1 ? p : 1.0 - std::pow(1.0 - p, static_cast<double>(n));
+    return rng_.uniform() < any;
+  };
+  if (hit(loss_)) {
+    drop(packet, LinkDropReason::kLoss);
+    return true;
+  }
+  if (hit(corruption_)) {
+    drop(packet, LinkDropReason::kCorrupted);
+    return true;
+  }
+  return false;
+}
+
+void Link::set_up(bool up) {
+  if (up == up_) return;
+  up_ = up;
+  if (!up) {
+    ++epoch_;
+    server_.abandon(kernel_.now());
+  }
+}
+
+void Link::set_impairment(double loss, double corruption) {
+  loss_ = loss < 0 ? 0 : (loss > 1 ? 1 : loss);
+  corruption_ = corruption < 0 ? 0 : (corruption > 1 ? 1 : corruption);
+  impaired_ = loss_ > 0 || corruption_ > 0;
 }
 
 LinkSample Link::sample(sim::Time now) {

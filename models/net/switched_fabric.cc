@@ -167,6 +167,8 @@ std::unique_ptr<SwitchedFabric> build_switched_fabric(const FabricGraph& graph,
   fabric->host_names_ = graph.host_names;
   fabric->neighbors_.assign(node_count, {});
   fabric->edge_up_.assign(graph.edges.size(), true);
+  fabric->edge_own_up_.assign(graph.edges.size(), true);
+  fabric->switch_up_.assign(switch_count, true);
   std::map<std::string, int> name_uses;
   auto add_link = [&](uint32_t from, uint32_t to, const LinkParams& params, uint32_t edge) {
     const std::string& from_name = from < switch_count ? graph.switch_names[from]
@@ -204,16 +206,50 @@ std::unique_ptr<SwitchedFabric> build_switched_fabric(const FabricGraph& graph,
     const uint32_t b = node_by_name.at(edge.b);
     add_link(a, b, edge.params, e);
     add_link(b, a, edge.params, e);
+    fabric->edge_nodes_.emplace_back(a, b);
   }
   if (!fabric->compute_routes(&error)) return nullptr;
   return fabric;
 }
 
 void SwitchedFabric::set_edge_up(std::size_t edge, bool up) {
-  edge_up_[edge] = up;
-  edge_links_[2 * edge]->set_up(up);
-  edge_links_[2 * edge + 1]->set_up(up);
+  edge_own_up_[edge] = up;
+  apply_edge_states();
+}
+
+void SwitchedFabric::set_switch_up(std::size_t index, bool up) {
+  switch_up_[index] = up;
+  apply_edge_states();
+}
+
+void SwitchedFabric::apply_edge_states() {
+  auto node_up = [&](uint32_t node) { return node >= switch_count_ || switch_up_[node]; };
+  for (std::size_t e = 0; e < edge_up_.size(); ++e) {
+    const bool up = edge_own_up_[e] && node_up(edge_nodes_[e].first) && node_up(edge_nodes_[e].second);
+    edge_up_[e] = up;
+    edge_links_[2 * e]->set_up(up);
+    edge_links_[2 * e + 1]->set_up(up);
+  }
   compute_routes(nullptr);
+}
+
+std::size_t SwitchedFabric::find_edge(const std::string& a, const std::string& b) const {
+  auto name_of = [&](uint32_t node) -> const std::string& {
+    return node < switch_count_ ? switch_names_[node] : host_names_[node - switch_count_];
+  };
+  for (std::size_t e = 0; e < edge_nodes_.size(); ++e) {
+    const std::string& x = name_of(edge_nodes_[e].first);
+    const std::string& y = name_of(edge_nodes_[e].second);
+    if ((x == a && y == b) || (x == b && y == a)) return e;
+  }
+  return SIZE_MAX;
+}
+
+std::vector<std::size_t> SwitchedFabric::switch_edges(std::size_t index) const {
+  std::vector<std::size_t> out;
+  for (std::size_t e = 0; e < edge_nodes_.size(); ++e)
+    if (edge_nodes_[e].first == index || edge_nodes_[e].second == index) out.push_back(e);
+  return out;
 }
 
 // Shortest paths by hop count toward each host over the edges that are up; hosts are never

@@ -191,7 +191,27 @@ void TcpEngine::emit(TcpConnection& c, uint8_t flags, uint64_t offset, uint32_t 
     c.segments_unacked = 0;
     stack_.kernel_.cancel(c.delack_timer);
   }
+  if (payload > 0 && stack_.params_.tcp.small_queue_limit.count() > 0) {
+    // TCP small queues: count the bytes below the socket until the vNIC reports them gone.
+    p->sender_socket = static_cast<uint32_t>(&c - connections_.data());
+    p->sender_socket_generation = c.generation;
+    c.bytes_below += p->wire_size;
+  }
+  emitting_ = true;
   stack_.transmit(p);
+  emitting_ = false;
+}
+
+void TcpEngine::on_transmit_completed(uint32_t index, uint32_t generation, uint32_t wire_size) {
+  if (index >= connections_.size()) return;
+  TcpConnection& c = connections_[index];
+  if (!c.live || c.generation != generation) return;  // the connection is gone
+  c.bytes_below -= std::min<uint64_t>(c.bytes_below, wire_size);
+  if (c.small_queue_throttled && !emitting_ &&
+      c.bytes_below < stack_.params_.tcp.small_queue_limit.count()) {
+    c.small_queue_throttled = false;
+    try_send(index);
+  }
 }
 
 void TcpEngine::send_ack(TcpConnection& c, uint16_t ack_count) {
@@ -219,6 +239,13 @@ void TcpEngine::try_send(uint32_t index) {
     if (c.snd_nxt < fin_offset) {
       const uint64_t remaining = fin_offset - c.snd_nxt;
       if (window <= in_flight) break;
+      // TCP small queues (Linux tcp_small_queue_check): no new data while the bytes queued below
+      // the socket reach the limit; transmit completions resume sending.
+      const uint64_t small_queue_limit = stack_.params_.tcp.small_queue_limit.count();
+      if (small_queue_limit > 0 && c.bytes_below >= small_queue_limit) {
+        c.small_queue_throttled = true;
+        break;
+      }
       uint64_t length = std::min<uint64_t>({remaining, burst, window - in_flight});
       if (length < remaining) {
         // Send whole segments only; a partial one waits for ACKs unless nothing is in flight.

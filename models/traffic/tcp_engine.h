@@ -61,6 +61,8 @@ struct TcpConnection {
   uint32_t dupacks = 0;
   bool in_recovery = false;
   uint64_t recover = 0;          // NewReno: snd_max when loss recovery began
+  uint64_t bytes_below = 0;      // TCP small queues: wire bytes of our data still in the vNIC
+  bool small_queue_throttled = false;  // try_send stopped at the limit; a completion resumes it
   uint8_t snd_wscale = 0;        // shift applied to windows the peer advertises
   uint8_t rcv_wscale = 0;        // shift applied to windows we advertise
   bool peer_offered_wscale = false;  // the peer's SYN carried the option (passive side)
@@ -105,6 +107,8 @@ class TcpEngine {
   void on_segment(uint32_t index, const Packet& packet, const ParsedFrame& frame);
   // An ICMP destination-unreachable quoting connection `index`.
   void on_unreachable(uint32_t index);
+  // A data packet of connection `index` left the vNIC queue (or was dropped before it did).
+  void on_transmit_completed(uint32_t index, uint32_t generation, uint32_t wire_size);
 
   std::size_t live_count() const { return live_; }
 
@@ -144,6 +148,9 @@ class TcpEngine {
 
   TransportStack& stack_;
   std::vector<TcpConnection> connections_;
+  // Set while emit() hands a packet down: a completion arriving synchronously (the vNIC dropped
+  // it at once) must not re-enter try_send() in the middle of the caller's state changes.
+  bool emitting_ = false;
   std::vector<uint32_t> free_;
   std::size_t live_ = 0;
 };

@@ -78,12 +78,20 @@ TransportStack::TransportStack(sim::Kernel& kernel, VmTable& vms, VmIndex vm, Pa
       next_ephemeral_port_(params_.first_ephemeral_port) {
   tcp_ = std::make_unique<TcpEngine>(*this);
   vms_[vm_].receiver = this;
+  vms_[vm_].transmit_listener = this;
 }
 
 TransportStack::~TransportStack() {
   for (UdpFlow& u : udp_flows_)
     if (u.live) kernel_.cancel(u.timer);
   if (vms_[vm_].receiver == this) vms_[vm_].receiver = nullptr;
+  if (vms_[vm_].transmit_listener == this) vms_[vm_].transmit_listener = nullptr;
+}
+
+void TransportStack::transmit_completed(const Packet& packet) {
+  // Only TCP data carries a sender socket (tcp_engine.cc, emit()).
+  if (packet.sender_socket == kNoSocket) return;
+  tcp_->on_transmit_completed(packet.sender_socket, packet.sender_socket_generation, packet.wire_size);
 }
 
 std::size_t TransportStack::live_tcp_connection_count() const { return tcp_->live_count(); }
@@ -228,6 +236,7 @@ void TransportStack::transmit(Packet* packet) {
   packet->ecn_marked = false;
   if (self.transmitter == nullptr) {
     ++stats_.packets_not_sent_no_vnic;
+    if (packet->sender_socket != kNoSocket) transmit_completed(*packet);
     pool_.release(packet);
     return;
   }

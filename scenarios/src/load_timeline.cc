@@ -4,13 +4,14 @@
 #include <algorithm>
 #include <set>
 
+#include "scenarios/units_parse.h"
 #include "sections.h"
 #include "suggest.h"
 
 namespace scenarios::detail {
 namespace {
 
-enum class ArgKind { vm, host, host_list, link, switch_name, rule, duration, probability, choice, labels };
+enum class ArgKind { vm, host, host_list, link, switch_name, rule, duration, probability, choice, labels, size, rate, rate_or_zero };
 
 struct ArgSpec {
   std::string name;
@@ -30,7 +31,10 @@ const std::vector<ActionSpec>& actions() {
        {{"vm", ArgKind::vm, true},
         {"to", ArgKind::host, true},
         {"state", ArgKind::choice, false, {"move", "drop"}},
-        {"policy", ArgKind::choice, false, {"before", "after"}}}},
+        {"policy", ArgKind::choice, false, {"before", "after"}},
+        {"memory", ArgKind::size, false},
+        {"dirty_rate", ArgKind::rate_or_zero, false},
+        {"bandwidth", ArgKind::rate, false}}},
       {"fail_host", {{"host", ArgKind::host, true}, {"restart_after", ArgKind::duration, false}}},
       {"recover_host", {{"host", ArgKind::host, true}}},
       {"reboot_host", {{"host", ArgKind::host, true}, {"downtime", ArgKind::duration, false}}},
@@ -102,6 +106,17 @@ bool read_arg(LoadContext& ctx, const YAML::Node& value, const std::string& path
     }
     case ArgKind::duration: return read_duration(ctx, value, path, ZeroIs::rejected).has_value();
     case ArgKind::probability: return read_number(ctx, value, path, 0, 1, false).has_value();
+    case ArgKind::size: {
+      const auto parsed = parse_size(out, ZeroIs::rejected);
+      if (!parsed) ctx.error(value, path, parsed.error);
+      return parsed.value.has_value();
+    }
+    case ArgKind::rate:
+    case ArgKind::rate_or_zero: {
+      const auto parsed = parse_data_rate(out, spec.kind == ArgKind::rate ? ZeroIs::rejected : ZeroIs::allowed);
+      if (!parsed) ctx.error(value, path, parsed.error);
+      return parsed.value.has_value();
+    }
     case ArgKind::choice: {
       if (std::find(spec.choices.begin(), spec.choices.end(), out) != spec.choices.end()) return true;
       std::string expected;

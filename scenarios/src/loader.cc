@@ -22,7 +22,8 @@ using detail::Need;
 
 // Top-level keys, in the order they are read (later sections resolve names from earlier ones).
 const std::vector<std::string> kRootKeys = {"name",   "description", "duration", "seed",   "topology",
-                                            "policy", "transport",   "traffic",  "timeline", "outputs"};
+                                            "policy", "transport",   "traffic",  "timeline", "outputs",
+                                            "control_plane", "failures"};
 
 std::string file_stem(const std::string& display_name) {
   const std::string stem = std::filesystem::path(display_name).stem().string();
@@ -44,8 +45,10 @@ void read_document(LoadContext& ctx, const YAML::Node& root, Scenario& s) {
   }
   if (const YAML::Node* policy = r.find("policy")) detail::read_policy(ctx, *policy, s, index);
   if (const YAML::Node* transport = r.find("transport")) detail::read_transport(ctx, *transport, s);
+  if (const YAML::Node* control_plane = r.find("control_plane")) detail::read_control_plane(ctx, *control_plane, s);
   if (const YAML::Node* traffic = r.find("traffic")) detail::read_traffic(ctx, *traffic, s, index);
   if (const YAML::Node* timeline = r.find("timeline")) detail::read_timeline(ctx, *timeline, s, index);
+  if (const YAML::Node* failures = r.find("failures")) detail::read_failures(ctx, *failures, s, index);
   if (const YAML::Node* outputs = r.find("outputs")) detail::read_outputs(ctx, *outputs, s, index);
 }
 

@@ -37,10 +37,14 @@ void read_topology(LoadContext& ctx, const YAML::Node& node, Scenario& scenario,
 void read_policy(LoadContext& ctx, const YAML::Node& node, Scenario& scenario, NameIndex& index);
 // `transport`: the VMs' TCP parameters.
 void read_transport(LoadContext& ctx, const YAML::Node& node, Scenario& scenario);
+// `control_plane`: a modelled controller and agents over a management network.
+void read_control_plane(LoadContext& ctx, const YAML::Node& node, Scenario& scenario);
 // `traffic`: a list of synthetic or replay sources.
 void read_traffic(LoadContext& ctx, const YAML::Node& node, Scenario& scenario, const NameIndex& index);
 // `timeline`: a list of {at, action, args...}; sorted by time.
 void read_timeline(LoadContext& ctx, const YAML::Node& node, Scenario& scenario, const NameIndex& index);
+// `failures`: the random failure process (MTBF/MTTR per component).
+void read_failures(LoadContext& ctx, const YAML::Node& node, Scenario& scenario, const NameIndex& index);
 // `outputs`.
 void read_outputs(LoadContext& ctx, const YAML::Node& node, Scenario& scenario, const NameIndex& index);
 

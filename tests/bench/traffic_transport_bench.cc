@@ -36,6 +36,8 @@ class BenchWire {
   };
   void carry(Packet* p) {
     ++packets_;
+    // No queue: the packet leaves at once, which TCP small queues must hear about.
+    if (TransmitListener* listener = vms_[p->source_vm].transmit_listener) listener->transmit_completed(*p);
     auto* stack = static_cast<TransportStack*>(vms_[p->destination_vm].receiver);
     kernel_.schedule(delay_, stack->entity(), [stack, p] { stack->receive(p); });
   }

@@ -146,6 +146,8 @@ class ReplayWorld {
     VmIndex vm;
   };
   void carry(Packet* p, VmIndex from) {
+    // No queue: a stack's TCP data leaves at once, which TCP small queues must hear about.
+    if (TransmitListener* listener = vms[from].transmit_listener) listener->transmit_completed(*p);
     if (logging) {
       Carried c{kernel.now(), from, p->destination_vm, {}, {}, {}, p->segment_count, p->wire_size, p->payload_size};
       EXPECT_EQ(parse_frame(p->header.data(), p->header_size, c.frame), ParseStatus::kOk);

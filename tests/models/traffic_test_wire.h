@@ -55,7 +55,11 @@ class Wire {
  private:
   struct Port final : PacketTransmitter {
     Port(Wire& w, VmIndex v) : wire(w), vm(v) {}
-    void transmit(Packet* p) override { wire.carry(p, vm); }
+    void transmit(Packet* p) override {
+      // No queue: the packet leaves the vNIC at once, which TCP small queues must hear about.
+      if (TransmitListener* listener = wire.vms_[vm].transmit_listener) listener->transmit_completed(*p);
+      wire.carry(p, vm);
+    }
     Wire& wire;
     VmIndex vm;
   };

@@ -70,6 +70,19 @@ class FifoServer {
     peak_count_ = count_;
   }
 
+  // Forgets every unit not finished by `now` (their service is cancelled: a link going down
+  // loses what it had queued); busy time stops counting at `now`. Used on failures only.
+  void abandon(sim::Time now) {
+    const int64_t now_ps = now.ns() * kPsPerNs;
+    if (busy_until_ps_ > now_ps) {
+      busy_total_ps_ -= busy_until_ps_ - now_ps;
+      busy_until_ps_ = now_ps;
+    }
+    head_ = 0;
+    count_ = 0;
+    occupancy_size_ = 0;
+  }
+
   sim::Time busy_until() const { return sim::Nanos(ceil_ns(busy_until_ps_)); }
   // Total time the server has been (or is committed to be) busy up to `now`, to the nearest
   // nanosecond. Exact: admitted work is served back to back, so everything after `now` is one

@@ -22,6 +22,11 @@
 //  - Frames dfw originates (TCP RST, ICMP unreachable for reject rules) arrive through the
 //    platform::FrameSink the host implements; they leave on the core of the packet that caused
 //    them, toward the VM or toward the peer (local or through the fabric), without a dfw check.
+//  - Transmit completion: when a packet whose sender asked for it (Packet::sender_socket) leaves
+//    the vNIC queue, or is dropped before entering it, the VM's Vm::transmit_listener is told
+//    (TCP small queues, docs/traffic.md).
+//  - Capture: a VM with a tap (Vm::capture) has every packet its vNIC accepts and every packet
+//    delivered to it recorded (capture_tap.h).
 //  - Connection expiry: the host calls datapath.expire(now) from a SimTimer, at the deadline it
 //    returns but never sooner than expiry_interval after the previous sweep (100 ms by default),
 //    which bounds the expiry events to 10 per simulated second per host. Connections therefore
@@ -85,6 +90,36 @@ class Host final : public HostPort, private platform::FrameSink {
   dfw::Status remove_vm(VmIndex vm);
   dfw::Status install_rules(VmIndex vm, dfw::RuleTablePtr rules);
   bool has_vm(VmIndex vm) const { return vnics_.count(vm) != 0; }
+  // The VMs placed on this host, in index order.
+  std::vector<VmIndex> local_vms() const;
+
+  // Crash / reboot (failure injection). A down host drops, with reason host_down, every packet
+  // that reaches it from the fabric and every packet of its own still in flight inside it (in a
+  // vNIC queue or on a core). What dies with it (VMs, ports) the caller removes; coming back up
+  // changes nothing else. Costs one flag test per packet stage while up.
+  void set_down(bool down) { down_ = down; }
+  bool down() const { return down_; }
+  // Cumulative drops for `reason` (what sample() reports, without resetting peaks).
+  uint64_t drops(HostDropReason reason) const { return counters_.host_drops[static_cast<std::size_t>(reason)]; }
+
+  // The host's own network stack (a vmkernel interface: live-migration streams). Packets from
+  // the fabric whose destination_vm is `address` (a fabric directory entry past the VMs, placed
+  // with Fabric::set_vm_host) go to `receiver`, bypassing the vSwitch and dfw. Not owned.
+  void set_host_stack(VmIndex address, PacketReceiver* receiver) {
+    host_stack_address_ = address;
+    host_stack_ = receiver;
+  }
+  // Told of every packet this host drops (dfw verdicts and host reasons) just before it is
+  // released, for features that attribute drops to flows or VMs (migrations). Not owned;
+  // nullptr (the default) costs one compare per drop.
+  class DropObserver {
+   public:
+    virtual ~DropObserver() = default;
+    virtual void dfw_dropped(const Packet& packet, VmIndex port, dfw::DropReason reason) = 0;
+    virtual void host_dropped(const Packet& packet, HostDropReason reason) = 0;
+  };
+  void set_drop_observer(DropObserver* observer) { drop_observer_ = observer; }
+  DropObserver* drop_observer() const { return drop_observer_; }
 
   // The real firewall, for rule hits, per-port counters, export/import.
   dfw::Datapath& datapath() { return *datapath_; }
@@ -122,6 +157,8 @@ class Host final : public HostPort, private platform::FrameSink {
   dfw::Status check_new_vm(VmIndex vm) const;
   void attach_vnic(VmIndex vm);
   void vnic_transmit(VNic& vnic, Packet* packet);
+  // Tells VM `vm`'s transmit listener that `packet` left its vNIC queue (or never entered it).
+  void transmit_completed(VmIndex vm, const Packet& packet);
   void egress(Packet* packet);
   // Runs dfw for `packet` on `port`/`direction`; adds the cycles to `cycles`.
   bool check(Packet* packet, VmIndex port, dfw::Direction direction, uint64_t& cycles);
@@ -162,11 +199,15 @@ class Host final : public HostPort, private platform::FrameSink {
   std::unordered_map<uint64_t, VmIndex> mac_table_;  // vSwitch: MAC -> local VM
   platform::TimerPtr expiry_timer_;
   sim::Time last_expiry_ = sim::Time::zero();
+  bool down_ = false;
 
   const Packet* current_packet_ = nullptr;  // the packet dfw is processing (for FrameSink)
   std::vector<GeneratedFrame> generated_;   // frames dfw originated during the current check
   HostSample counters_;
   LatencyHistogram latency_;
+  VmIndex host_stack_address_ = kNoVm;
+  PacketReceiver* host_stack_ = nullptr;
+  DropObserver* drop_observer_ = nullptr;
 };
 
 }  // namespace models

@@ -17,7 +17,8 @@ namespace models {
   X(kVnicQueueFull, "vnic_queue_full")         /* the VM's vNIC transmit queue was full */  \
   X(kUnknownDestination, "unknown_destination") /* no local vNIC has the destination MAC */ \
   X(kVmNotRunning, "vm_not_running")           /* source or destination VM stopped/gone */  \
-  X(kNoReceiver, "no_receiver")                /* the VM has no transport stack attached */
+  X(kNoReceiver, "no_receiver")                /* the VM has no transport stack attached */ \
+  X(kHostDown, "host_down")                    /* the host has crashed or is rebooting */
 
 enum class HostDropReason : uint8_t {
 #define MODELS_X(name, text) name,

@@ -16,7 +16,21 @@
 // limit still passes an empty queue, so a large super-packet is never starved. With an ECN
 // threshold, a packet that finds at least that many bytes queued is marked (Packet::ecn_marked).
 //
-// Link down: send() drops with reason link_down; packets already serialized still arrive.
+// Link down (failure injection): send() drops with reason link_down, and every packet the link
+// had accepted before it went down (queued, serializing or propagating) is dropped with the same
+// reason when it would have arrived: a cut cable loses what was on it. The queue is emptied, so a
+// link brought back up starts idle. Each accepted packet carries the link's "up epoch" in its
+// arrival event; the arrival compares it, one compare per packet.
+//
+// Loss and corruption (set_impairment): each wire segment of an arriving packet is lost with
+// probability `loss`, or else corrupted with probability `corruption`; a super-packet is dropped
+// if any of its segments is (a TCP super-packet stands for segments that would each have been
+// lost or not). A corrupted frame fails the receiver's FCS check, so the receiving port drops
+// it; both are counted here (drops_loss, drops_corrupted) as the receiving end's drops. The
+// packet still occupied the link (serialization and queueing are unchanged). Draws come from the
+// link's own random stream (Kernel::rng_for("link/<name>"), taken when the link is built), so a
+// run is reproducible and one link's draws do not shift another's. Without impairment the
+// arrival path tests one flag.
 
 #include <array>
 #include <cstdint>
@@ -27,9 +41,12 @@
 #include "models/fifo_server.h"
 #include "models/packet.h"
 #include "sim/kernel.h"
+#include "sim/rng.h"
 #include "sim/units.h"
 
 namespace models {
+
+class CaptureStream;
 
 struct LinkParams {
   sim::DataRate rate = sim::DataRate::gbps(10);   // bits/s; serialization rate
@@ -48,7 +65,9 @@ class LinkReceiver {
 
 #define MODELS_LINK_DROP_REASONS(X) \
   X(kQueueFull, "queue_full")       \
-  X(kLinkDown, "link_down")
+  X(kLinkDown, "link_down")         \
+  X(kLoss, "loss")                  \
+  X(kCorrupted, "corrupted")
 
 enum class LinkDropReason : uint8_t {
 #define MODELS_X(name, text) name,
@@ -107,8 +126,21 @@ class Link {
   // Returns false if it was dropped.
   bool send(Packet* packet);
 
-  void set_up(bool up) { up_ = up; }
+  // A pcap tap on this direction of the cable (capture_tap.h): every accepted packet is recorded
+  // as its wire segments. nullptr: none (the default; costs one test per packet).
+  void set_capture(CaptureStream* capture) { capture_ = capture; }
+
+  // Down: drops new and already-accepted packets (see above); up again: accepts packets.
+  void set_up(bool up);
   bool up() const { return up_; }
+
+  // Loss and corruption probabilities per wire segment, each clamped to [0, 1] (0 and 0: none).
+  void set_impairment(double loss, double corruption);
+  double loss() const { return loss_; }
+  double corruption() const { return corruption_; }
+
+  // Cumulative drops for `reason` (what sample() reports, without resetting anything).
+  uint64_t drops(LinkDropReason reason) const { return counters_.drops[static_cast<std::size_t>(reason)]; }
 
   const std::string& name() const { return name_; }
   const LinkParams& params() const { return params_; }
@@ -123,6 +155,10 @@ class Link {
 
  private:
   void drop(Packet* packet, LinkDropReason reason);
+  // The arrival event of a packet accepted in up epoch `epoch`.
+  void arrive(Packet* packet, uint32_t epoch);
+  // Draws loss / corruption for an arriving packet; true if it was dropped.
+  bool impaired_drop(Packet* packet);
 
   std::string name_;
   LinkParams params_;
@@ -132,6 +168,12 @@ class Link {
   sim::EntityId receiver_entity_ = sim::kWorld;
   uint32_t receiver_port_ = 0;
   bool up_ = true;
+  uint32_t epoch_ = 0;      // bumps when the link goes down: earlier packets are lost
+  bool impaired_ = false;   // loss_ > 0 or corruption_ > 0
+  double loss_ = 0;
+  double corruption_ = 0;
+  sim::Rng rng_;            // this link's stream: loss and corruption draws
+  CaptureStream* capture_ = nullptr;
   FifoServer server_;
   LinkSample counters_;
 };

@@ -20,6 +20,7 @@ namespace models {
 
 inline constexpr uint32_t kMaxHeaderSize = 128;
 inline constexpr uint32_t kNoFlow = UINT32_MAX;
+inline constexpr uint32_t kNoSocket = UINT32_MAX;
 using VmIndex = uint32_t;
 inline constexpr VmIndex kNoVm = UINT32_MAX;
 
@@ -35,6 +36,11 @@ struct Packet {
   sim::Time sent_at;                           // when the source VM handed it to its vNIC
   uint64_t flow_hash = 0;                      // 5-tuple hash (RSS, ECMP), set by the builder
   bool ecn_marked = false;                     // CE set by a queue above its ECN threshold
+  // Transmit completion (TCP small queues): a sender that sets sender_socket is told, through its
+  // VM's Vm::transmit_listener, when the packet leaves the VM's vNIC queue or is dropped before
+  // it does. PacketPool::allocate() resets it, so no other sender has to know about it.
+  uint32_t sender_socket = kNoSocket;          // the sender's own slot index
+  uint32_t sender_socket_generation = 0;       // the slot's generation (a reused slot ignores it)
   Packet* next = nullptr;                      // intrusive queue link, owned by the current queue
   uint32_t pool_index = 0;
 };
@@ -51,6 +57,7 @@ class PacketPool {
     Packet* p = free_;
     free_ = p->next;
     p->next = nullptr;
+    p->sender_socket = kNoSocket;
     ++live_;
     return p;
   }
@@ -113,6 +120,16 @@ class PacketReceiver {
  public:
   virtual ~PacketReceiver() = default;
   virtual void receive(Packet* packet) = 0;
+};
+
+// Who wants to know when a VM's packet has left its vNIC queue (Packet::sender_socket): the VM's
+// transport stack, for TCP small queues. Called synchronously by the host, possibly while the
+// stack is inside PacketTransmitter::transmit() (a packet dropped at once); it must not keep the
+// packet, which the host still owns.
+class TransmitListener {
+ public:
+  virtual ~TransmitListener() = default;
+  virtual void transmit_completed(const Packet& packet) = 0;
 };
 
 // How a VM's transport stack sends: the network side (the VM's host) implements it and takes

@@ -78,12 +78,26 @@ class SwitchedFabric final : public Fabric {
   const std::vector<Link*>& uplinks(uint32_t host) const { return host_uplinks_[host]; }
   uint32_t vm_host(VmIndex vm) const { return vm < vm_hosts_.size() ? vm_hosts_[vm] : kNoHost; }
 
-  // Edges (cables) in FabricGraph::edges order. Taking one down downs both its links and
-  // recomputes every switch's routes around it (as a routing protocol would converge, at once);
-  // bonded hosts fail over to their other uplink. Host pairs left without a path get no route.
+  // Edges (cables) in FabricGraph::edges order. Taking one down downs both its links (losing
+  // what they carried, link.h) and recomputes every switch's routes around it (as a routing
+  // protocol would converge, at once): ECMP then spreads over the live next hops only, and
+  // bonded hosts fail over to their other uplink. Host pairs left without a path get no route
+  // (a host whose only uplink is down is cut off). edge_up() is the effective state: the edge's
+  // own (set_edge_up) and both its ends' (set_switch_up).
   std::size_t edge_count() const { return edge_up_.size(); }
   bool edge_up(std::size_t edge) const { return edge_up_[edge]; }
   void set_edge_up(std::size_t edge, bool up);
+  // The edge joining nodes `a` and `b` (switch or host names, either order), or SIZE_MAX.
+  std::size_t find_edge(const std::string& a, const std::string& b) const;
+  // The two links of an edge: direction 0 is a->b as written in the graph, 1 is b->a.
+  Link& edge_link(std::size_t edge, int direction) { return *edge_links_[2 * edge + direction]; }
+
+  // Switch failure: every edge of the switch goes down (as above) until it recovers; edges that
+  // were set down on their own stay down after the recovery.
+  bool switch_up(std::size_t index) const { return switch_up_[index]; }
+  void set_switch_up(std::size_t index, bool up);
+  // The edges with an end on switch `index`, in edge order.
+  std::vector<std::size_t> switch_edges(std::size_t index) const;
 
   // Follows the path a packet with these fields would take from `source_host` (first uplink
   // choice, then each switch's ECMP choice) and returns the names of the links it crosses.
@@ -102,6 +116,8 @@ class SwitchedFabric final : public Fabric {
   };
   SwitchedFabric(sim::Kernel& kernel, PacketPool& pool);
   bool compute_routes(std::string* unreachable);
+  // Sets each edge's effective state from its own and its switches' and reroutes.
+  void apply_edge_states();
   uint32_t choose_uplink(uint32_t host, uint64_t flow_hash) const;
 
   sim::Kernel& kernel_;
@@ -124,7 +140,10 @@ class SwitchedFabric final : public Fabric {
   uint32_t switch_count_ = 0;
   std::vector<std::string> host_names_;
   std::vector<std::vector<Adjacent>> neighbors_;  // per node
-  std::vector<bool> edge_up_;
+  std::vector<bool> edge_up_;        // effective: own state and both ends' switches up
+  std::vector<bool> edge_own_up_;    // set_edge_up
+  std::vector<bool> switch_up_;      // set_switch_up
+  std::vector<std::pair<uint32_t, uint32_t>> edge_nodes_;  // node indices of each edge's ends
   std::vector<Link*> edge_links_;  // 2 per edge: a->b, b->a
 };
 

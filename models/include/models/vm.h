@@ -13,6 +13,8 @@
 
 namespace models {
 
+class CaptureStream;
+
 struct Vm {
   std::string name;
   std::array<uint8_t, 6> mac{};
@@ -25,6 +27,8 @@ struct Vm {
   bool running = true;                     // false while stopped (switchover) or dead
   PacketReceiver* receiver = nullptr;      // its transport stack, set by the traffic model
   PacketTransmitter* transmitter = nullptr;  // its vNIC on the current host, set by the host
+  TransmitListener* transmit_listener = nullptr;  // told when its packets leave the vNIC queue
+  CaptureStream* capture = nullptr;        // pcap tap on its port (capture_tap.h), or none
 };
 
 class VmTable {

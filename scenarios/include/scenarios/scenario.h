@@ -148,6 +148,25 @@ struct TransportSpec {
   uint32_t data_retries = 15;
   sim::Time time_wait = sim::Seconds(1);
   bool delayed_ack = false;
+  sim::Bytes small_queue_limit{128 * 1024};  // TCP small queues: bytes queued in the vNIC; 0: off
+};
+
+// A modelled control plane (section `control_plane`, docs/scenario.md): the policy controller
+// service and one agent per host, talking over a simulated management network. Absent, the run
+// applies the controller's rules to the hosts at once (DirectControlPlane).
+struct ControlPlaneSpec {
+  bool enabled = false;                            // the section is present
+  sim::Time latency = sim::Micros(100);            // each host's management link, one way
+  sim::DataRate bandwidth = sim::DataRate::gbps(1);
+  double loss = 0;                                 // per TCP segment and attempt
+  sim::Time rto = sim::Millis(200);                // first retransmission timeout
+  sim::Time controller_latency = sim::Time::zero();  // the controller's own link, one way
+  sim::DataRate controller_bandwidth = sim::DataRate::gbps(10);
+  sim::Time heartbeat_interval = sim::Seconds(1);  // agents and controller, both ways
+  uint32_t missed_heartbeats = 3;                  // then the peer is declared lost
+  sim::Time connect_timeout = sim::Seconds(3);     // SYN retransmissions give up
+  sim::Time transport_timeout = sim::Seconds(30);  // TCP_USER_TIMEOUT for unacknowledged data
+  sim::Time reconnect_interval = sim::Seconds(1);  // agents' first reconnect backoff
 };
 
 struct TimelineEvent {
@@ -155,6 +174,23 @@ struct TimelineEvent {
   std::string action;                        // migrate | fail_host | recover_host | link_down | link_up | ...
   std::map<std::string, std::string> args;   // action-specific, validated by the loader
   int line = 0;
+};
+
+// Failures drawn at random while the run goes on (section `failures`, docs/failures.md). Each
+// target alternates up and down: up for an exponential time with mean `mtbf`, then down (host
+// crash, link down, switch failure) for an exponential time with mean `mttr`, each target with
+// its own random stream (Kernel::rng_for("failures/<component>/<target>")).
+struct RandomFailureSpec {
+  std::string component;              // host | link | switch
+  sim::Time mtbf;                     // mean time between failures, per target
+  sim::Time mttr;                     // mean time to repair
+  std::vector<std::string> targets;   // names (links canonical); empty: every one of that component
+  std::optional<sim::Time> restart_after;  // hosts: HA restarts the VMs after this delay
+  int line = 0;
+};
+
+struct FailuresSpec {
+  std::vector<RandomFailureSpec> random;
 };
 
 struct OutputSpec {
@@ -179,8 +215,10 @@ struct Scenario {
   std::vector<VmSpec> vms;
   PolicySpec policy;
   TransportSpec transport;
+  ControlPlaneSpec control_plane;
   std::vector<TrafficSpec> traffic;
   std::vector<TimelineEvent> timeline;
+  FailuresSpec failures;
   OutputSpec outputs;
 };
 

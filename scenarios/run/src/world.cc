@@ -161,6 +161,7 @@ bool build_traffic(const Scenario& s, World& w, std::string& error) {
   transport.tcp.data_retries = s.transport.data_retries;
   transport.tcp.time_wait = s.transport.time_wait;
   transport.tcp.delayed_ack = s.transport.delayed_ack;
+  transport.tcp.small_queue_limit = s.transport.small_queue_limit;
   std::vector<models::traffic::TransportStack*> stacks;
   for (models::VmIndex v = 0; v < w.vms.size(); ++v) {
     w.stacks.push_back(std::make_unique<models::traffic::TransportStack>(w.kernel, w.vms, v, w.pool, w.flows,
@@ -217,12 +218,6 @@ bool build_traffic(const Scenario& s, World& w, std::string& error) {
 std::unique_ptr<World> build_world(const Scenario& s, const std::string& calibration_path,
                                    std::string& error, int& exit_code) {
   exit_code = 2;
-  if (!s.outputs.pcap_ports.empty()) {
-    // Refused rather than ignored: a run must never look as if it wrote captures it did not.
-    error = "outputs.pcap: capture taps ('" + s.outputs.pcap_ports.front() +
-            "') are not implemented in this version; remove outputs.pcap to run";
-    return nullptr;
-  }
   auto w = std::make_unique<World>(s.seed);
   w->calibration_path = calibration_path.empty() ? models::default_calibration_path() : calibration_path;
   if (!models::load_calibration(w->calibration_path, w->calibration, error)) {

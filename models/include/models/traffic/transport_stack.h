@@ -27,6 +27,9 @@
 //     once (it has nothing to send), the client ACKs and stays in TIME_WAIT for `time_wait`.
 //   - Flows are one-way: the active opener (client) sends `size` bytes to the passive opener.
 //     Every stack accepts connections on every port.
+//   - TCP small queues: a connection sends no new data while small_queue_limit bytes of its data
+//     wait in the vNIC queue; the stack is its VM's Vm::transmit_listener and resumes the
+//     connection when the host reports them gone (so TCP does not overrun the vNIC queue).
 //
 // Allocation: packets come from the PacketPool; connections and UDP flows live in indexed slot
 // vectors with free lists, found through a flat hash map; timers are kernel events with 16-byte
@@ -60,6 +63,10 @@ struct TcpParams {
   bool delayed_ack = false;                    // ACK every packet, or every 2nd full segment
   sim::Time delayed_ack_timeout = sim::Millis(40);
   sim::Time time_wait = sim::Seconds(1);       // Linux holds 60s; shorter keeps memory bounded
+  // TCP small queues (Linux tcp_limit_output_bytes): a connection stops sending new data while
+  // this many wire bytes of its packets wait in the VM's vNIC queue, and resumes when they leave.
+  // Two 64 KiB super-packets by default; 0 turns the limit off.
+  sim::Bytes small_queue_limit{128 * 1024};
 };
 
 struct UdpParams {
@@ -97,7 +104,7 @@ struct TransportStats {
 class ConnectionMap;
 class TcpEngine;
 
-class TransportStack final : public PacketReceiver {
+class TransportStack final : public PacketReceiver, public TransmitListener {
  public:
   static constexpr uint32_t kMaxOutOfOrderRanges = 8;
 
@@ -121,6 +128,8 @@ class TransportStack final : public PacketReceiver {
 
   // PacketReceiver: takes ownership.
   void receive(Packet* packet) override;
+  // TransmitListener: a TCP data packet left the vNIC queue (TCP small queues).
+  void transmit_completed(const Packet& packet) override;
 
   const TransportStats& stats() const { return stats_; }
   std::size_t live_tcp_connection_count() const;
