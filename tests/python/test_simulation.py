@@ -255,3 +255,41 @@ def test_bad_calibration_file_is_a_simulation_error(tmp_path):
     assert info.value.exit_code in (1, 2)
     assert "missing.yaml" in str(info.value)
     assert not os.listdir(tmp_path)
+
+
+
+PARTITION = QUICKSTART.parent / "partition.yaml"
+
+
+def partition_without_timeline():
+    # partition.yaml models the control plane (1 ms management links); its own timeline is
+    # dropped so that the change made here is the only one.
+    return segsim.Scenario.load(PARTITION, overrides=["duration=300ms", "timeline=[]"])
+
+
+def test_set_policy_reaches_every_agent_and_converges_within_a_round_trip(tmp_path):
+    sim = segsim.Simulation(partition_without_timeline(), output=tmp_path / "policy.h5")
+    converged = []
+    sim.on("converged", converged.append)
+    sim.set_policy(rule="app-to-db", verdict="drop", at="100ms")
+    sim.run()
+    results = sim.finish()
+    changes = results.convergence()
+    policy_changes = changes[changes["at_ns"] == 100 * MS]
+    assert len(policy_changes) == 1
+    row = policy_changes.iloc[0]
+    # One message out to each impacted agent and its ack back: a round trip of the 1 ms links
+    # plus serialization, never less than 2 ms and well under 3 ms.
+    assert 2 * MS <= row["convergence_ns"] < 3 * MS
+    assert row["converged_ns"] == row["at_ns"] + row["convergence_ns"]
+    assert row["ports_impacted"] > 0 and row["messages"] >= row["hosts_impacted"] > 0
+    assert [r["convergence_ns"] for r in converged if r["time_ns"] == row["converged_ns"]] == [row["convergence_ns"]]
+    assert results.summary()["invariant_violations"] == 0
+
+
+def test_set_policy_with_an_unknown_rule_fails_the_run_with_its_name(tmp_path):
+    sim = segsim.Simulation(partition_without_timeline(), output=tmp_path / "bad.h5")
+    sim.set_policy(rule="no-such-rule", verdict="drop", at="50ms")
+    with pytest.raises(segsim.SimulationError, match="no-such-rule"):
+        sim.run()
+    assert not (tmp_path / "bad.h5").exists()
