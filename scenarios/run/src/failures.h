@@ -70,6 +70,8 @@ class Failures final : public RunExtension {
   // Starts `vm` on `host` with a fresh port (the control plane's rules, empty tables).
   bool start_vm(uint32_t vm, uint32_t host);
   uint32_t find_host(const std::string& name, std::string& error) const;
+  // The event's `host` argument: its index (UINT32_MAX with `error` if missing or unknown) and name.
+  uint32_t host_arg(const TimelineEvent& event, const std::string*& name, std::string& error) const;
 
   // Links and switches (failures_network.cc).
   bool link_down(const TimelineEvent& event, std::string& error);

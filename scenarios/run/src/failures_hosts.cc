@@ -37,18 +37,24 @@ uint32_t Failures::find_host(const std::string& name, std::string& error) const 
   return UINT32_MAX;
 }
 
-bool Failures::fail_host(const TimelineEvent& event, std::string& error) {
-  const auto name = event.args.find("host");
-  if (name == event.args.end()) {
+uint32_t Failures::host_arg(const TimelineEvent& event, const std::string*& name, std::string& error) const {
+  const auto arg = event.args.find("host");
+  if (arg == event.args.end()) {
     error = "missing argument 'host'";
-    return false;
+    return UINT32_MAX;
   }
-  const uint32_t host = find_host(name->second, error);
+  name = &arg->second;
+  return find_host(arg->second, error);
+}
+
+bool Failures::fail_host(const TimelineEvent& event, std::string& error) {
+  const std::string* name = nullptr;
+  const uint32_t host = host_arg(event, name, error);
   if (host == UINT32_MAX) return false;
   std::optional<sim::Time> restart_after;
   if (!duration_arg(event, "restart_after", restart_after, error)) return false;
   if (context_.world.hosts[host]->down()) {
-    error = "host '" + name->second + "' is already down";
+    error = "host '" + *name + "' is already down";
     return false;
   }
   const std::size_t record = crash_host(host, "host_crash", "timeline");
@@ -59,15 +65,11 @@ bool Failures::fail_host(const TimelineEvent& event, std::string& error) {
 }
 
 bool Failures::recover_host(const TimelineEvent& event, std::string& error) {
-  const auto name = event.args.find("host");
-  if (name == event.args.end()) {
-    error = "missing argument 'host'";
-    return false;
-  }
-  const uint32_t host = find_host(name->second, error);
+  const std::string* name = nullptr;
+  const uint32_t host = host_arg(event, name, error);
   if (host == UINT32_MAX) return false;
-  if (find_open("host_crash", name->second) == nullptr) {
-    error = "host '" + name->second + "' has not crashed (recover_host follows a fail_host)";
+  if (find_open("host_crash", *name) == nullptr) {
+    error = "host '" + *name + "' has not crashed (recover_host follows a fail_host)";
     return false;
   }
   bring_host_up(host);
@@ -75,19 +77,15 @@ bool Failures::recover_host(const TimelineEvent& event, std::string& error) {
 }
 
 bool Failures::reboot_host(const TimelineEvent& event, std::string& error) {
-  const auto name = event.args.find("host");
-  if (name == event.args.end()) {
-    error = "missing argument 'host'";
-    return false;
-  }
-  const uint32_t host = find_host(name->second, error);
+  const std::string* name = nullptr;
+  const uint32_t host = host_arg(event, name, error);
   if (host == UINT32_MAX) return false;
   std::optional<sim::Time> downtime;
   if (!duration_arg(event, "downtime", downtime, error)) return false;
   // Without `downtime` a reboot takes kDefaultRebootDowntime (docs/failures.md).
   if (!downtime) downtime = kDefaultRebootDowntime;
   if (context_.world.hosts[host]->down()) {
-    error = "host '" + name->second + "' is already down";
+    error = "host '" + *name + "' is already down";
     return false;
   }
   const std::size_t record = crash_host(host, "host_reboot", "timeline");
