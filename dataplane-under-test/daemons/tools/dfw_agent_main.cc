@@ -15,6 +15,7 @@
 #include <iostream>
 
 #include "agent/agent.h"
+#include "command_line.h"
 #include "daemons/linux_platform.h"
 #include "daemons/probe.h"
 #include "daemons/status_file.h"
@@ -93,22 +94,10 @@ int main(int argc, char** argv) {
       ("reconnect-initial-ms", po::value(&reconnect_initial_ms)->default_value(100), "first reconnect delay")
       ("reconnect-max-ms", po::value(&reconnect_max_ms)->default_value(5000), "longest reconnect delay (doubling)")
       ("log-level", po::value(&log_level)->default_value("info"), "debug, info, warning or error");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, options), vm);
-    if (vm.count("help")) {
-      std::cout << options;
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "dfw-agent: " << e.what() << "\n" << options;
-    return kBadInput;
-  }
   platform::LogLevel level;
-  if (!daemons::parse_log_level(log_level, level)) {
-    std::cerr << "dfw-agent: --log-level \"" << log_level << "\": expected debug, info, warning or error\n";
-    return kBadInput;
+  if (const int exit_code = daemons::parse_command_line("dfw-agent", argc, argv, options, log_level, level);
+      exit_code >= 0) {
+    return exit_code;
   }
   if (heartbeat_ms <= 0 || missed == 0 || stats_ms < 0 || reconnect_initial_ms <= 0 ||
       reconnect_max_ms < reconnect_initial_ms) {

@@ -20,6 +20,7 @@
 #include "controller/policy_loader.h"
 #include "controller/service.h"
 #include "daemons/inventory.h"
+#include "command_line.h"
 #include "daemons/linux_platform.h"
 #include "daemons/status_file.h"
 #include "daemons/tcp_channel.h"
@@ -108,22 +109,10 @@ int main(int argc, char** argv) {
       ("heartbeat-ms", po::value(&heartbeat_ms)->default_value(1000), "the agents' heartbeat interval")
       ("missed-heartbeats", po::value(&missed)->default_value(3), "silent intervals before an agent is lost")
       ("log-level", po::value(&log_level)->default_value("info"), "debug, info, warning or error");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, options), vm);
-    if (vm.count("help")) {
-      std::cout << options;
-      return 0;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "dfw-controller: " << e.what() << "\n" << options;
-    return kBadInput;
-  }
   platform::LogLevel level;
-  if (!daemons::parse_log_level(log_level, level)) {
-    std::cerr << "dfw-controller: --log-level \"" << log_level << "\": expected debug, info, warning or error\n";
-    return kBadInput;
+  if (const int exit_code = daemons::parse_command_line("dfw-controller", argc, argv, options, log_level, level);
+      exit_code >= 0) {
+    return exit_code;
   }
   if (heartbeat_ms <= 0 || missed == 0) {
     std::cerr << "dfw-controller: --heartbeat-ms and --missed-heartbeats must be positive\n";
