@@ -1,6 +1,8 @@
 // dfw's classifier versus DPDK's rte_acl on the same ClassBench rules and header trace, side by
 // side in one process: both classify the whole trace, their answers are compared header by header
-// (exit 1 on any difference), then each is timed over repeated passes.
+// (exit 1 on any difference), then each is timed over repeated passes, in the thread's CPU time
+// (the machines this runs on are shared). --leaf-size, --space-factor and --max-cuts build the dfw
+// table with other ForestLimits, for tuning experiments (docs/classifier.md).
 //
 //   classifier_vs_rte_acl_bench --rules acl1_1k --trace acl1_1k_trace [--json]
 //   classifier_vs_rte_acl_bench --generate 10000 --seed 1 [--trace-size 100000] [--json]
@@ -20,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -39,7 +42,10 @@ struct Options {
   double seconds = 1.0;
   uint32_t batch = 64;
   bool json = false;
+  dfw::classifier::ForestLimits limits;  // --leaf-size, --space-factor, --max-cuts: tuning experiments
 };
+
+uint32_t to_u32(const char* v) { return static_cast<uint32_t>(std::strtoul(v, nullptr, 10)); }
 
 bool parse(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
@@ -58,10 +64,14 @@ bool parse(int argc, char** argv, Options& o) {
     else if (f == "--trace-size") o.trace_size = std::strtoull(v, nullptr, 10);
     else if (f == "--seconds") o.seconds = std::strtod(v, nullptr);
     else if (f == "--batch") o.batch = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
+    else if (f == "--leaf-size") o.limits.leaf_rule_limit = to_u32(v);
+    else if (f == "--space-factor") o.limits.space_factor = to_u32(v);
+    else if (f == "--max-cuts") o.limits.max_cuts = to_u32(v);
     else return false;
   }
   const bool from_files = !o.rules_path.empty() && !o.trace_path.empty();
-  return (from_files != (o.generate > 0)) && o.batch > 0 && o.seconds > 0;
+  return (from_files != (o.generate > 0)) && o.batch > 0 && o.seconds > 0 && o.limits.leaf_rule_limit > 0 &&
+         o.limits.space_factor > 0 && o.limits.max_cuts >= 2;
 }
 
 // The rte_acl input: protocol first (rte_acl consumes the first byte on its own), then addresses
@@ -130,17 +140,25 @@ rte_acl_ctx* build_acl(const std::vector<cb::Rule>& rules, std::size_t& memory_s
   return ctx;
 }
 
-// Lookups per second of one timed run of `pass` (which classifies `per_pass` headers), repeated
-// until `seconds` have passed.
+// CPU time of this thread, in seconds: on a shared machine, time spent descheduled is not counted
+// against either contender (wall time was, and made single rounds swing by 2x under load).
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+// Lookups per CPU second of one timed run of `pass` (which classifies `per_pass` headers),
+// repeated until `seconds` of CPU time have passed.
 template <typename Pass>
 double timed_rate(std::size_t per_pass, double seconds, Pass&& pass) {
   uint64_t lookups = 0;
-  const auto start = Clock::now();
+  const double start = thread_cpu_seconds();
   double elapsed = 0;
   do {
     pass();
     lookups += per_pass;
-    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    elapsed = thread_cpu_seconds() - start;
   } while (elapsed < seconds);
   return static_cast<double>(lookups) / elapsed;
 }
@@ -156,7 +174,9 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, o)) {
     std::fprintf(stderr,
                  "usage: %s (--rules FILE --trace FILE | --generate N [--seed S] [--trace-size M])\n"
-                 "          [--seconds S] [--batch B] [--json]\n", argv[0]);
+                 "          [--seconds S] [--batch B] [--json]\n"
+                 "          [--leaf-size N] [--space-factor N] [--max-cuts N]   (dfw build limits)\n",
+                 argv[0]);
     return 2;
   }
   std::vector<cb::Rule> rules;
@@ -186,7 +206,7 @@ int main(int argc, char** argv) {
 
   // dfw
   const auto start = Clock::now();
-  const dfw::classifier::ForestRuleTablePtr table = cb::compile(rules);
+  const dfw::classifier::ForestRuleTablePtr table = cb::compile(rules, o.limits);
   const double dfw_build_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<dfw::classifier::PointKey> points;
   for (const cb::Header& h : headers) points.push_back(cb::point_of(h));
@@ -267,7 +287,7 @@ int main(int argc, char** argv) {
         "{\"ruleset\": \"%s\", \"rules\": %zu, \"headers\": %zu, \"agree\": true,\n"
         " \"dfw\": {\"lookups_per_second\": %.0f, \"build_seconds\": %.6f, \"memory_bytes\": %zu,"
         " \"memory_bytes_per_rule\": %.1f, \"steps_per_lookup\": %.2f, \"trees\": %u, \"nodes\": %u,"
-        " \"leaf_entries\": %u},\n"
+        " \"leaf_entries\": %u, \"leaves\": %u, \"max_leaf_size\": %u, \"max_depth\": %u},\n"
         " \"rte_acl\": {\"lookups_per_second\": %.0f, \"build_seconds\": %.6f, \"memory_bytes\": %zu,"
         " \"memory_bytes_per_rule\": %.1f, \"batch\": %u},\n"
         " \"dfw_batch\": {\"lookups_per_second\": %.0f, \"batch\": %u},\n"
@@ -275,7 +295,8 @@ int main(int argc, char** argv) {
         name.c_str(), rules.size(), headers.size(), dfw_rate, dfw_build_seconds, table->memory_size(),
         static_cast<double>(table->memory_size()) / static_cast<double>(rules.size()),
         static_cast<double>(steps) / static_cast<double>(headers.size()), st.tree_count, st.node_count,
-        st.leaf_entry_count, acl_rate, acl_build_seconds, acl_memory,
+        st.leaf_entry_count, st.leaf_count, st.max_leaf_size, st.max_depth, acl_rate, acl_build_seconds,
+        acl_memory,
         static_cast<double>(acl_memory) / static_cast<double>(rules.size()), o.batch, dfw_batch_rate, o.batch,
         ratio, batch_ratio, sink);
   } else {

@@ -103,10 +103,22 @@ TEST(ClassBenchTest, SmallLeavesAndSeparatedForestsAgree) {
   const ForestRuleTablePtr table = compile(rules, limits);
   EXPECT_TRUE(table->forest().stats().separated);
   EXPECT_GT(table->forest().stats().tree_count, 1u);
+  EXPECT_LE(table->forest().stats().tree_count, DecisionForest::kMaxInterleavedTrees);
   for (std::size_t i = 0; i < headers.size(); i += 7) {
     uint32_t steps = 0;
     ASSERT_EQ(table->classify_point(point_of(headers[i]), steps), linear_first_match(rules, headers[i])) << i;
   }
+  // classify() walks the trees of a separated forest side by side, classify_batch() one tree at a
+  // time with pruning: both must give the same answers and count the same steps.
+  std::vector<PointKey> points;
+  for (const Header& h : headers) points.push_back(point_of(h));
+  std::vector<int32_t> batch(points.size());
+  uint32_t batch_steps = 0, single_steps = 0;
+  table->classify_batch(points, batch, batch_steps);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    ASSERT_EQ(batch[i], table->classify_point(points[i], single_steps)) << i;
+  }
+  EXPECT_EQ(batch_steps, single_steps);
 }
 
 std::string parse_rules_error(const std::string& text) {

@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <set>
+#include <vector>
 
 #include "conntrack/conn_table.h"
 #include "conntrack/fragment_table.h"
@@ -36,8 +38,9 @@ TEST(ConnTable, ManyInsertsGrowTheIndexAndEverythingStaysFindable) {
     indices.push_back(i);
   }
   EXPECT_EQ(table.live(), 50000u);
-  // Load stays at or under 90%: at most ~9 bytes of index per connection plus headroom.
-  EXPECT_LT(table.memory_size(), 50000u * (sizeof(Conn) + 20) + ConnPool::kChunkCount * sizeof(Conn));
+  // Load stays at or under 90%: at most ~9 bytes of index per connection plus headroom (the
+  // unused slots of the pool's last chunk: chunks of 16K, 16K and 32K hold 65,536 connections).
+  EXPECT_LT(table.memory_size(), 50000u * (sizeof(Conn) + 20) + 16384 * sizeof(Conn));
   for (uint32_t n = 0; n < 50000; n += 7) {
     const ConnKey k = key_of(n);
     uint32_t p = 0;
@@ -57,6 +60,40 @@ TEST(ConnTable, ManyInsertsGrowTheIndexAndEverythingStaysFindable) {
     }
   }
   EXPECT_EQ(table.live(), 25000u);
+}
+
+// The pool's chunks grow (16K, 16K, 32K, 64K, then 128K connections each) and the last one stops
+// at the limit: every index below the limit is handed out once, maps to its own storage, and
+// keeps what was written there; the limit is exact.
+TEST(ConnPool, IndicesAcrossGrowingChunksAreDistinctAndStable) {
+  constexpr uint32_t kLimit = 300000;  // ends inside the sixth chunk ([262144, 393216))
+  ConnPool pool;
+  std::vector<bool> seen(kLimit, false);
+  std::set<const Conn*> addresses;
+  for (uint32_t n = 0; n < kLimit; ++n) {
+    const uint32_t i = pool.allocate(kLimit);
+    ASSERT_LT(i, kLimit);
+    ASSERT_FALSE(seen[i]) << i;
+    seen[i] = true;
+    pool.at(i).deadline = 1000 + int64_t{i};
+    pool.at(i).state = ConnState::kUnreplied;
+    addresses.insert(&pool.at(i));
+  }
+  EXPECT_EQ(addresses.size(), size_t{kLimit});
+  EXPECT_EQ(pool.allocate(kLimit), kNilIndex);
+  EXPECT_EQ(pool.live(), kLimit);
+  EXPECT_EQ(pool.memory_size(), size_t{kLimit} * sizeof(Conn));
+  for (uint32_t i : {0u, 16383u, 16384u, 32767u, 32768u, 65535u, 65536u, 131071u, 131072u, 262143u,
+                     262144u, kLimit - 1}) {
+    EXPECT_EQ(pool.at(i).deadline, 1000 + int64_t{i}) << i;
+  }
+  // Consecutive indices inside a chunk are adjacent in memory (the prefetch of a connection's
+  // second cache line relies on a connection being contiguous, and chunks on being arrays).
+  EXPECT_EQ(&pool.at(131073) - &pool.at(131072), 1);
+  // Chunks of 2 MiB or more start on a 2 MiB boundary, so that huge pages can back them.
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(&pool.at(131072)) % (size_t{2} << 20), 0u);
+  pool.release(70000);
+  EXPECT_EQ(pool.allocate(kLimit), 70000u);
 }
 
 TEST(ConnTable, LimitIsEnforced) {

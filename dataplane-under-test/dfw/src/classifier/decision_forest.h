@@ -16,7 +16,8 @@
 // then destination ports, then source ports, as long as a group does not fit its share of the
 // budget) into several trees; a group that still does not fit raises its leaf size until it does (a
 // single leaf always fits, so the build terminates). A lookup walks the trees in order of their best rule and
-// stops as soon as no remaining tree can hold a better one (priority pruning).
+// stops as soon as no remaining tree can hold a better one (priority pruning); classify() advances the
+// walks of a separated forest's trees side by side first, so that their dependent loads overlap.
 //
 // classify() allocates nothing, takes no locks and is safe to call from many threads.
 
@@ -70,6 +71,9 @@ class DecisionForest {
   // Storage, public for the builder (forest_builder.cc) only.
   static constexpr uint32_t kLeafBit = 0x80000000u;
   static constexpr int kLaneCount = 12;  // at most this many dims compared in leaves
+  // Separation makes at most 4 x 2 x 2 = 16 trees (forest_builder.cc); classify() walks up to
+  // this many side by side.
+  static constexpr std::size_t kMaxInterleavedTrees = 16;
 #if defined(__AVX2__)
   static constexpr uint32_t kBlockWidth = 8;
 #else

@@ -17,7 +17,7 @@ ConnIndex::ConnIndex(ConnPool& pool, uint64_t seed, uint32_t initial_buckets)
   bucket_count_ = 2;
   while (bucket_count_ < initial_buckets) bucket_count_ <<= 1;
   mask_ = bucket_count_ - 1;
-  buckets_ = std::make_unique<Bucket[]>(bucket_count_);
+  buckets_ = TableStorage<Bucket>(bucket_count_);
   for (uint32_t b = 0; b < bucket_count_; ++b)
     for (uint32_t s = 0; s < kSlotsPerBucket; ++s) buckets_[b].indices[s] = kNilIndex;
 }
@@ -122,11 +122,11 @@ void ConnIndex::erase(uint32_t index, uint64_t hash) {
 }
 
 void ConnIndex::grow() {
-  std::unique_ptr<Bucket[]> old = std::move(buckets_);
+  TableStorage<Bucket> old = std::move(buckets_);
   const uint32_t old_count = bucket_count_;
   bucket_count_ *= 2;
   mask_ = bucket_count_ - 1;
-  buckets_ = std::make_unique<Bucket[]>(bucket_count_);
+  buckets_ = TableStorage<Bucket>(bucket_count_);
   for (uint32_t b = 0; b < bucket_count_; ++b)
     for (uint32_t s = 0; s < kSlotsPerBucket; ++s) buckets_[b].indices[s] = kNilIndex;
   uint32_t ignored = 0;

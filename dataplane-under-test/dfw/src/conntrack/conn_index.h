@@ -9,9 +9,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 
 #include "conntrack/conn_pool.h"
+#include "util/table_storage.h"
 
 namespace dfw {
 
@@ -54,7 +54,7 @@ class ConnIndex {
 
   ConnPool& pool_;
   uint64_t seed_;
-  std::unique_ptr<Bucket[]> buckets_;
+  TableStorage<Bucket> buckets_;  // on huge pages once >= 2 MiB (util/table_storage.h)
   uint32_t bucket_count_ = 0;
   uint32_t mask_ = 0;
   uint32_t used_ = 0;
