@@ -224,6 +224,80 @@ TEST(EventQueueTest, ConsecutiveSmallBucketsFormOneFrontInKeyOrder) {
   EXPECT_FALSE(q.pop(p));
 }
 
+// Every way a bucket can become the front, checked against a std::set on the full key: a
+// level-0 bucket of one time value, a level-1 bucket of one time value, level-2 and level-3
+// buckets radix-sorted with many equal times, a bucket too large to sort (redistributed, with
+// entries at exactly its lowest time) and one beyond the sorted levels. While they are popped,
+// new events arrive inside the front's time window (often at a time already pending) and
+// pending events are cancelled.
+TEST(EventQueueTest, BucketsOfEveryShapeComeOutInKeyOrder) {
+  struct Shape {
+    const char* name;
+    int64_t start;      // an event here is popped first, to move the queue's base
+    int count;
+    int64_t first;      // events at first + step * k, k uniform in [0, values)
+    int64_t step;
+    int64_t values;
+  };
+  const Shape shapes[] = {
+      {"level-0 bucket, one time", 1'000, 200, 1'001, 1, 1},
+      {"level-1 bucket, one time", 0, 200, 5'000, 1, 1},
+      {"level-2 bucket, ties", 0, 3'000, 70'000, 64, 900},
+      {"level-3 bucket, ties", 0, 2'000, int64_t{1} << 24, 1'000, 16'000},
+      {"too large to sort", 0, 10'000, 65'536, 7, 9'000},
+      {"beyond the sorted levels", 0, 100, int64_t{1} << 40, 4'099, 1'000'000},
+  };
+  for (const Shape& shape : shapes) {
+    SCOPED_TRACE(shape.name);
+    std::mt19937_64 gen(77);
+    EventQueue q;
+    std::set<Key> ref;
+    std::vector<std::pair<EventId, Key>> handles;
+    std::vector<uint64_t> sequences(16, 0);
+    auto push = [&](int64_t t) {
+      const auto source = static_cast<EntityId>(gen() % 16);
+      const Key k{t, static_cast<EntityId>(gen() % 16), source, sequences[source]++};
+      handles.emplace_back(q.push(Nanos(k.time), k.target, k.source, k.sequence, [] {}), k);
+      ref.insert(k);
+    };
+    EventQueue::Popped p;
+    push(shape.start);
+    ASSERT_TRUE(q.pop(p));
+    q.run_and_release(p.slot);
+    ref.clear();
+    handles.clear();
+    for (int i = 0; i < shape.count; ++i) {
+      const auto k = static_cast<int64_t>(gen() % static_cast<uint64_t>(shape.values));
+      push(shape.first + shape.step * k);
+    }
+    // Exactly the bucket's lowest time: a redistribution moves these straight to the front.
+    if (shape.count >= 10'000) {
+      for (int i = 0; i < 50; ++i) push(shape.first);
+    }
+    std::size_t popped = 0;
+    while (!ref.empty()) {
+      ASSERT_TRUE(q.pop(p));
+      const Key expected = *ref.begin();
+      ref.erase(ref.begin());
+      ASSERT_EQ(p.time.ns(), expected.time) << "after " << popped << " pops";
+      ASSERT_EQ(p.target, expected.target);
+      ASSERT_EQ(p.source, expected.source);
+      q.run_and_release(p.slot);
+      ++popped;
+      const uint64_t r = gen() % 8;
+      if (r < 2) {
+        push(expected.time + (r == 0 ? 0 : static_cast<int64_t>(gen() % 2'000)));
+      } else if (r == 2 && !handles.empty()) {
+        const auto& [id, key] = handles[gen() % handles.size()];
+        ASSERT_EQ(q.cancel(id), ref.erase(key) == 1);
+      }
+      ASSERT_EQ(q.size(), ref.size());
+    }
+    EXPECT_FALSE(q.pop(p));
+    EXPECT_GT(popped, static_cast<std::size_t>(shape.count) / 2);
+  }
+}
+
 TEST(EventQueueTest, CallbackMaySchedulePastSlabGrowth) {
   // A running callback that schedules thousands of events grows the slab (new chunks); it must
   // keep running in place and its captures must stay valid.
