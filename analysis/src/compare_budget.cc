@@ -153,6 +153,8 @@ const std::vector<BudgetRule>& default_budget_rules() {
       rule("latency.*", 0.05, 1000),  // ns
       rule("firewall.cycles_per_packet", 0.02, 0.5),
       rule("firewall.peak_core_utilization", 0.05, 0.01),
+      // Sustained load averages out the bursts, so it may move less than the peak.
+      rule("firewall.busiest_core_mean_utilization", 0.02, 0.002),
       rule("convergence.*", 0.10, 100000),  // ns
       rule("convergence.not_converged", 0, 0),
       rule("convergence.messages", 0.10, 0),

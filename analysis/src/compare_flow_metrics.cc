@@ -12,7 +12,8 @@ namespace analysis::detail {
 namespace {
 
 // The outcomes of docs/traffic.md, in its order; a file may lack some (counted as zero).
-constexpr const char* kOutcomes[] = {"completed", "failed_rejected", "failed_timeout", "incomplete_at_end"};
+constexpr const char* kOutcomes[] = {"completed", "failed_rejected", "failed_timeout", "failed_aborted",
+                                     "incomplete_at_end"};
 
 // A flow the firewall stopped never got past its first packet: refused with a RST or ICMP
 // unreachable, or its SYNs (a replayed one-way flow: its packets) never answered. A flow that

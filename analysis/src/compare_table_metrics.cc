@@ -102,7 +102,8 @@ bool firewall_metrics(const ResultReader& reader, FamilyMetrics& out, std::strin
   start(reader, "/summary", out, summary);
   return add_column_stats(reader, summary,
                           {{"firewall_cycles_per_packet", "firewall.cycles_per_packet", max, "cycles"},
-                           {"peak_core_utilization", "firewall.peak_core_utilization", max, "1"}},
+                           {"peak_core_utilization", "firewall.peak_core_utilization", max, "1"},
+                           {"busiest_core_mean_utilization", "firewall.busiest_core_mean_utilization", max, "1"}},
                           out, error);
 }
 

@@ -118,6 +118,12 @@ void MigrationNetwork::Stream::transfer(uint64_t bytes, std::function<void()> do
   pump();
 }
 
+void MigrationNetwork::Stream::cancel() {
+  target_ = delivered_ = unsent_ = in_flight_ = 0;
+  ++epoch_;
+  done_ = nullptr;
+}
+
 void MigrationNetwork::Stream::finish() {
   // Run the caller's continuation as its own event: never from inside an arrival.
   auto done = std::make_shared<std::function<void()>>(std::move(done_));

@@ -40,6 +40,11 @@ bool leaf_spine_graph(const LeafSpineParams& params, const std::vector<std::stri
     error = "spines: a leaf-spine fabric with more than one leaf needs at least one spine";
     return false;
   }
+  if (params.uplinks_per_host == 2 && params.leaves % 2 != 0) {
+    error = "uplinks_per_host: 2 links each host to a pair of leaves (0-1, 2-3, ...), so the number "
+            "of leaves must be even, got " + std::to_string(params.leaves);
+    return false;
+  }
   const uint64_t expected = static_cast<uint64_t>(params.leaves) * params.hosts_per_leaf;
   if (host_names.size() != expected) {
     error = "hosts: a leaf-spine of " + std::to_string(params.leaves) + " leaves x " +
@@ -55,9 +60,15 @@ bool leaf_spine_graph(const LeafSpineParams& params, const std::vector<std::stri
     out.switch_names.push_back(leaf);
     for (uint32_t s = 0; s < params.spines; ++s)
       out.edges.push_back({leaf, "spine-" + std::to_string(s), params.fabric_link});
-    for (uint32_t h = 0; h < params.hosts_per_leaf; ++h)
-      add_host_edges(host_names[l * params.hosts_per_leaf + h], leaf, params.uplinks_per_host,
-                     params.host_link, out);
+    // Dual-homed hosts (uplinks_per_host = 2): the second uplink goes to the partner leaf
+    // (index xor 1), as racks with a pair of top-of-rack switches are cabled, so that one leaf
+    // failing leaves every host reachable through the other.
+    for (uint32_t h = 0; h < params.hosts_per_leaf; ++h) {
+      const std::string& host = host_names[l * params.hosts_per_leaf + h];
+      add_host_edges(host, leaf, 1, params.host_link, out);
+      if (params.uplinks_per_host == 2)
+        add_host_edges(host, "leaf-" + std::to_string(l ^ 1U), 1, params.host_link, out);
+    }
   }
   return true;
 }

@@ -55,8 +55,15 @@ void Switch::receive_from_link(Packet* packet, uint32_t /*in_port*/) {
     pool_.release(packet);
     return;
   }
+  Link& out = *ports_[port];
+  if (!out.up()) [[unlikely]] {
+    // The table still names a dead next hop: routing has not reconverged yet.
+    ++stale_route_drops_;
+    pool_.release(packet);
+    return;
+  }
   ++forwarded_packets_;
-  ports_[port]->send(packet);
+  out.send(packet);
 }
 
 }  // namespace models

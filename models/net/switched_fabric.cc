@@ -208,7 +208,7 @@ std::unique_ptr<SwitchedFabric> build_switched_fabric(const FabricGraph& graph,
     add_link(b, a, edge.params, e);
     fabric->edge_nodes_.emplace_back(a, b);
   }
-  if (!fabric->compute_routes(&error)) return nullptr;
+  if (!fabric->compute_routes(fabric->edge_up_, &error)) return nullptr;
   return fabric;
 }
 
@@ -230,7 +230,25 @@ void SwitchedFabric::apply_edge_states() {
     edge_links_[2 * e]->set_up(up);
     edge_links_[2 * e + 1]->set_up(up);
   }
-  compute_routes(nullptr);
+  if (reconvergence_delay_ <= sim::Time::zero()) {
+    compute_routes(edge_up_, nullptr);
+    return;
+  }
+  // Failures are rare: a copy of the edge states per change is fine.
+  pending_routing_.push_back(edge_up_);
+  kernel_.schedule(reconvergence_delay_, sim::kWorld, [this] { converge_next(); });
+}
+
+void SwitchedFabric::converge_next() {
+  // Every change waits the same delay, so they converge in the order they happened.
+  compute_routes(pending_routing_.front(), nullptr);
+  pending_routing_.pop_front();
+}
+
+uint64_t SwitchedFabric::stale_route_drops() const {
+  uint64_t total = 0;
+  for (const auto& s : switches_) total += s->stale_route_drops();
+  return total;
 }
 
 std::size_t SwitchedFabric::find_edge(const std::string& a, const std::string& b) const {
@@ -255,7 +273,7 @@ std::vector<std::size_t> SwitchedFabric::switch_edges(std::size_t index) const {
 // Shortest paths by hop count toward each host over the edges that are up; hosts are never
 // transit nodes. With `unreachable` set, a host pair without a path is an error (build time);
 // otherwise such pairs just get no route (their packets are dropped as no_route).
-bool SwitchedFabric::compute_routes(std::string* unreachable) {
+bool SwitchedFabric::compute_routes(const std::vector<bool>& up, std::string* unreachable) {
   const uint32_t host_count = static_cast<uint32_t>(host_names_.size());
   const auto node_count = static_cast<uint32_t>(neighbors_.size());
   auto is_host = [&](uint32_t node) { return node >= switch_count_; };
@@ -272,7 +290,7 @@ bool SwitchedFabric::compute_routes(std::string* unreachable) {
       const uint32_t u = frontier.front();
       frontier.pop_front();
       for (const Adjacent& n : neighbors_[u]) {
-        if (!edge_up_[n.edge] || is_host(n.node) || dist[n.node] >= 0) continue;
+        if (!up[n.edge] || is_host(n.node) || dist[n.node] >= 0) continue;
         dist[n.node] = dist[u] + 1;
         frontier.push_back(n.node);
       }
@@ -280,7 +298,7 @@ bool SwitchedFabric::compute_routes(std::string* unreachable) {
     for (uint32_t s = 0; s < switch_count_; ++s) {
       if (dist[s] < 0) continue;
       for (const Adjacent& n : neighbors_[s])
-        if (edge_up_[n.edge] && dist[n.node] == dist[s] - 1) routes[s][h].push_back(n.port);
+        if (up[n.edge] && dist[n.node] == dist[s] - 1) routes[s][h].push_back(n.port);
     }
     if (unreachable == nullptr) continue;
     for (uint32_t g = 0; g < host_count; ++g) {

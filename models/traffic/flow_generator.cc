@@ -38,6 +38,10 @@ std::unique_ptr<FlowGenerator> FlowGenerator::create(sim::Kernel& kernel, const 
     error = where + "host_link_rate: must be positive";
     return nullptr;
   }
+  if (params.load_reference == LoadReference::kSourceRate && params.source_rate.bits_per_second() == 0) {
+    error = where + "source_rate: must be positive";
+    return nullptr;
+  }
   std::unique_ptr<FlowGenerator> g(new FlowGenerator(kernel, stacks, sizes, params));
   for (VmIndex v = 0; v < n; ++v) g->all_vms_.push_back(v);
 
@@ -134,10 +138,13 @@ std::unique_ptr<FlowGenerator> FlowGenerator::create(sim::Kernel& kernel, const 
   double total_capacity = 0;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     const Vm& vm = vms[sources[i]];
-    capacity[i] = params.load_reference == LoadReference::kVnic
-                      ? static_cast<double>(vm.vnic_rate.bits_per_second())
-                      : static_cast<double>(params.host_link_rate.bits_per_second()) /
-                            sources_per_host[vm.host];
+    switch (params.load_reference) {
+      case LoadReference::kVnic: capacity[i] = static_cast<double>(vm.vnic_rate.bits_per_second()); break;
+      case LoadReference::kHostLink:
+        capacity[i] = static_cast<double>(params.host_link_rate.bits_per_second()) / sources_per_host[vm.host];
+        break;
+      case LoadReference::kSourceRate: capacity[i] = static_cast<double>(params.source_rate.bits_per_second()); break;
+    }
     total_capacity += capacity[i];
   }
   g->offered_bps_ = params.load * total_capacity;
@@ -188,7 +195,62 @@ double FlowGenerator::arrival_rate(VmIndex source) const {
   return 0;
 }
 
+bool FlowGenerator::add_vm(const VmTable& vms, VmIndex vm, TransportStack* stack, std::string& error) {
+  if (params_.pattern != CommunicationPattern::kTiers) return true;
+  const Vm& v = vms[vm];
+  const auto label = v.labels.find(params_.tier_label);
+  if (label == v.labels.end()) return true;
+  const auto tier = std::find(params_.tiers.begin(), params_.tiers.end(), label->second);
+  if (tier == params_.tiers.end()) return true;
+  const std::string where = "traffic '" + params_.name + "': VM " + v.name + ": ";
+  if (stack == nullptr) {
+    error = where + "has no transport stack";
+    return false;
+  }
+  if (params_.ipv6 && !v.has_ipv6) {
+    error = where + "has no IPv6 address (the traffic uses IPv6)";
+    return false;
+  }
+  if (vm >= stacks_.size()) stacks_.resize(static_cast<std::size_t>(vm) + 1, nullptr);
+  stacks_[vm] = stack;
+  const std::size_t t = static_cast<std::size_t>(tier - params_.tiers.begin());
+  destination_lists_[t].push_back(vm);
+  if (t + 1 == params_.tiers.size()) return true;  // the last tier only receives
+
+  double capacity = 0;
+  switch (params_.load_reference) {
+    case LoadReference::kVnic: capacity = static_cast<double>(v.vnic_rate.bits_per_second()); break;
+    case LoadReference::kHostLink: {
+      uint32_t on_host = 1;
+      for (const Source& s : sources_)
+        if (s.rate > 0 && vms[s.vm].host == v.host) ++on_host;
+      capacity = static_cast<double>(params_.host_link_rate.bits_per_second()) / on_host;
+      break;
+    }
+    case LoadReference::kSourceRate: capacity = static_cast<double>(params_.source_rate.bits_per_second()); break;
+  }
+  Source s;
+  s.vm = vm;
+  s.rng = kernel_.rng_for("traffic/" + params_.name + "/" + v.name);
+  s.uniform = &destination_lists_[t + 1];
+  s.rate = params_.load * capacity / (8.0 * sizes_.mean());
+  offered_bps_ += params_.load * capacity;
+  sources_.push_back(std::move(s));
+  if (started_) schedule_next(static_cast<uint32_t>(sources_.size() - 1), std::max(params_.start, kernel_.now()));
+  return true;
+}
+
+void FlowGenerator::remove_vm(VmIndex vm) {
+  for (std::vector<VmIndex>& list : destination_lists_) list.erase(std::remove(list.begin(), list.end(), vm), list.end());
+  for (Source& s : sources_) {
+    if (s.vm != vm || !(s.rate > 0)) continue;
+    offered_bps_ -= s.rate * 8.0 * sizes_.mean();
+    s.rate = 0;  // its pending arrival finds the rate at zero and ends the chain
+  }
+}
+
 void FlowGenerator::start() {
+  started_ = true;
   // Started late (after `start`): arrivals begin now, never in the past.
   const sim::Time from = std::max(params_.start, kernel_.now());
   for (uint32_t i = 0; i < sources_.size(); ++i) schedule_next(i, from);
@@ -218,6 +280,11 @@ VmIndex FlowGenerator::pick_destination(Source& s) {
 
 void FlowGenerator::on_arrival(uint32_t source) {
   Source& s = sources_[source];
+  if (!(s.rate > 0)) return;  // removed since this arrival was scheduled
+  if (s.uniform != nullptr && s.uniform->empty()) {
+    schedule_next(source, kernel_.now());  // its next tier is scaled down to nothing for now
+    return;
+  }
   const VmIndex destination = pick_destination(s);
   const uint64_t size = sizes_.sample(s.rng);
   TransportStack& stack = *stacks_[s.vm];

@@ -8,6 +8,7 @@ std::string_view flow_outcome_name(FlowOutcome outcome) {
     case FlowOutcome::kCompleted: return "completed";
     case FlowOutcome::kFailedRejected: return "failed_rejected";
     case FlowOutcome::kFailedTimeout: return "failed_timeout";
+    case FlowOutcome::kFailedAborted: return "failed_aborted";
   }
   return "unknown";
 }

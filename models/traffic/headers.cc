@@ -1,6 +1,7 @@
 // Frame builders and parser; see models/headers.h for the exact conventions.
 #include "models/headers.h"
 
+#include <bit>
 #include <cstring>
 
 namespace models {
@@ -32,20 +33,24 @@ uint64_t mix(uint64_t h, uint64_t v) {
   return z ^ (z >> 31);
 }
 
-// The address as IPv4-mapped IPv6 bytes, so both families hash through one path.
-std::array<uint8_t, 16> hash_bytes(const IpAddress& a) {
-  if (a.is_v6) return a.bytes;
-  std::array<uint8_t, 16> m{};
-  m[10] = 0xFF;
-  m[11] = 0xFF;
-  std::memcpy(&m[12], a.bytes.data(), 4);
-  return m;
+// 8 bytes read big-endian.
+uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
 }
 
-uint64_t load64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return v;
+// The address as the two big-endian words of its IPv4-mapped IPv6 form (::ffff:a.b.c.d), so both
+// families hash through one path; built directly in registers (this runs for every packet built).
+void hash_words(const IpAddress& a, uint64_t& high, uint64_t& low) {
+  if (a.is_v6) {
+    high = load64(a.bytes.data());
+    low = load64(a.bytes.data() + 8);
+    return;
+  }
+  high = 0;
+  low = 0x0000FFFF00000000ULL | get32(a.bytes.data());
 }
 
 // Writes Ethernet + IP headers for an L4 segment of `l4_size` bytes; returns the L4 offset.
@@ -129,13 +134,14 @@ IpAddress IpAddress::v6(const std::array<uint8_t, 16>& network_order) {
 uint32_t IpAddress::v4_host_order() const { return get32(bytes.data()); }
 
 uint64_t flow_hash(const FiveTuple& t) {
-  const auto s = hash_bytes(t.source);
-  const auto d = hash_bytes(t.destination);
+  uint64_t s_high, s_low, d_high, d_low;
+  hash_words(t.source, s_high, s_low);
+  hash_words(t.destination, d_high, d_low);
   uint64_t h = 0x5EC5111F10ULL;
-  h = mix(h, load64(s.data()));
-  h = mix(h, load64(s.data() + 8));
-  h = mix(h, load64(d.data()));
-  h = mix(h, load64(d.data() + 8));
+  h = mix(h, s_high);
+  h = mix(h, s_low);
+  h = mix(h, d_high);
+  h = mix(h, d_low);
   h = mix(h, (uint64_t{t.source_port} << 24) | (uint64_t{t.destination_port} << 8) | t.protocol);
   return h;
 }

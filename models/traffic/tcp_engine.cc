@@ -76,6 +76,16 @@ void TcpEngine::fail(uint32_t index, FlowOutcome outcome, FlowReason reason) {
   release(index);
 }
 
+std::size_t TcpEngine::abort_all(FlowReason reason) {
+  std::size_t aborted = 0;
+  for (uint32_t index = 0; index < connections_.size(); ++index) {
+    if (!connections_[index].live) continue;
+    fail(index, FlowOutcome::kFailedAborted, reason);
+    ++aborted;
+  }
+  return aborted;
+}
+
 void TcpEngine::open(uint32_t flow, VmIndex peer, const FiveTuple& tuple, const L2Addresses& l2,
                      uint64_t size) {
   const uint32_t index = allocate();

@@ -110,6 +110,10 @@ class TcpEngine {
   // A data packet of connection `index` left the vNIC queue (or was dropped before it did).
   void on_transmit_completed(uint32_t index, uint32_t generation, uint32_t wire_size);
 
+  // The VM died: ends every live connection (client flows as failed_aborted/`reason`), frees
+  // them and cancels their timers. Returns how many there were.
+  std::size_t abort_all(FlowReason reason);
+
   std::size_t live_count() const { return live_; }
 
  private:

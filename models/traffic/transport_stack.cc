@@ -94,6 +94,21 @@ void TransportStack::transmit_completed(const Packet& packet) {
   tcp_->on_transmit_completed(packet.sender_socket, packet.sender_socket_generation, packet.wire_size);
 }
 
+std::size_t TransportStack::abort_all(FlowReason reason) {
+  down_ = true;
+  std::size_t freed = tcp_->abort_all(reason);
+  for (uint32_t index = 0; index < udp_flows_.size(); ++index) {
+    if (!udp_flows_[index].live) continue;
+    records_.finish(udp_flows_[index].flow, FlowOutcome::kFailedAborted, reason, kernel_.now());
+    free_udp(index);
+    ++freed;
+  }
+  stats_.flows_aborted += freed;
+  return freed;
+}
+
+void TransportStack::restart() { down_ = false; }
+
 std::size_t TransportStack::live_tcp_connection_count() const { return tcp_->live_count(); }
 std::size_t TransportStack::live_udp_flow_count() const { return live_udp_; }
 
@@ -145,6 +160,10 @@ FlowId TransportStack::start_tcp_flow(VmIndex destination, uint16_t destination_
       addressed && choose_ephemeral_port(tuple.destination, destination_port, kProtocolTcp, port);
   tuple.source_port = port;
   const FlowId flow = records_.add(vm_, destination, tuple, size, kernel_.now());
+  if (down_) {
+    records_.finish(flow, FlowOutcome::kFailedAborted, FlowReason::kSourceVmDown, kernel_.now());
+    return flow;
+  }
   if (!have_port) {
     records_.finish(flow, FlowOutcome::kFailedRejected, FlowReason::kNoEphemeralPort,
                     kernel_.now());
@@ -165,6 +184,10 @@ FlowId TransportStack::start_udp_flow(VmIndex destination, uint16_t destination_
       addressed && choose_ephemeral_port(tuple.destination, destination_port, kProtocolUdp, port);
   tuple.source_port = port;
   const FlowId flow = records_.add(vm_, destination, tuple, size, kernel_.now());
+  if (down_) {
+    records_.finish(flow, FlowOutcome::kFailedAborted, FlowReason::kSourceVmDown, kernel_.now());
+    return flow;
+  }
   if (!have_port) {
     records_.finish(flow, FlowOutcome::kFailedRejected, FlowReason::kNoEphemeralPort,
                     kernel_.now());
@@ -245,6 +268,12 @@ void TransportStack::transmit(Packet* packet) {
 }
 
 void TransportStack::receive(Packet* packet) {
+  if (down_) [[unlikely]] {
+    // A dead guest: nothing answers (no RST either), the packet is simply gone.
+    ++stats_.packets_while_down;
+    pool_.release(packet);
+    return;
+  }
   ++stats_.packets_received;
   ParsedFrame frame;
   if (parse_frame(packet->header.data(), packet->header_size, frame) != ParseStatus::kOk) {

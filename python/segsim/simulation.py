@@ -120,6 +120,18 @@ class Simulation:
         if relabel is not None:
             self.apply("relabel", at=at, vm=relabel["vm"], labels=relabel["labels"])
 
+    def add_vm(self, host, name=None, group=None, labels=None, ipv4=None, ipv6=None, mac=None, vnic_rate=None,
+               at=None):
+        """Scale out: creates a VM on `host`, named `name` or the next free group-N of `group` (whose
+        labels and vNIC rate it takes unless given); addresses come from topology.vm_subnet unless
+        given. The control plane adapts every impacted port; a /convergence row records it."""
+        self.apply("add_vm", at=at, host=host, name=name, group=group, labels=labels, ipv4=ipv4, ipv6=ipv6, mac=mac,
+                   vnic_rate=vnic_rate)
+
+    def remove_vm(self, vm, at=None):
+        """Scale in: stops `vm`, removes its port and vNIC, and the control plane forgets it."""
+        self.apply("remove_vm", at=at, vm=vm)
+
     # -- annotations --------------------------------------------------------------------------
     def on(self, kind, callback, every=1):
         """Calls callback(record) for each `kind` annotation (segsim.annotation_kinds()); record is a

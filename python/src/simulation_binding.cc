@@ -50,6 +50,8 @@ py::dict to_dict(const scenarios::RunSummary& s) {
   out["drops_by_reason"] = s.drops_by_reason;
   out["firewall_cycles_per_packet"] = s.firewall_cycles_per_packet;
   out["peak_core_utilization"] = s.peak_core_utilization;
+  out["busiest_core_mean_utilization"] = s.busiest_core_mean_utilization;
+  out["busiest_host_mean_utilization"] = s.busiest_host_mean_utilization;
   out["latency_p50_ns"] = s.latency_p50_ns;
   out["latency_p99_ns"] = s.latency_p99_ns;
   out["latency_p999_ns"] = s.latency_p999_ns;

@@ -5,9 +5,9 @@
 namespace scenarios::detail {
 
 void read_outputs(LoadContext& ctx, const YAML::Node& node, Scenario& s, const NameIndex& index) {
-  MapReader r(ctx, node, "outputs", "a map {path, interval, pcap, pcap_directory}");
+  MapReader r(ctx, node, "outputs", "a map {path, interval, pcap, pcap_directory, pcap_snap_length}");
   if (!r.is_map()) return;
-  r.check_keys({"path", "interval", "pcap", "pcap_directory"});
+  r.check_keys({"path", "interval", "pcap", "pcap_directory", "pcap_snap_length"});
   OutputSpec& out = s.outputs;
   r.read_string("path", out.path);
   if (r.read_duration("interval", out.interval, Need::optional, ZeroIs::rejected) && index.duration_valid &&
@@ -17,6 +17,8 @@ void read_outputs(LoadContext& ctx, const YAML::Node& node, Scenario& s, const N
                     "); time series will hold at most one sample");
   }
   r.read_string("pcap_directory", out.pcap_directory);
+  // At least the Ethernet header; at most tcpdump's and Wireshark's limit (MAXIMUM_SNAPLEN).
+  r.read_unsigned_as("pcap_snap_length", out.pcap_snap_length, Need::optional, 14, 262144);
   std::vector<std::string> ports;
   if (!r.read_string_list("pcap", ports)) return;
   std::vector<std::string> candidates = index.vm_names;

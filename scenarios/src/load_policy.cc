@@ -16,6 +16,8 @@ namespace {
 
 const std::vector<std::string> kCategories = {"emergency", "infrastructure", "environment", "application", "default"};
 const std::vector<std::string> kActions = {"allow", "drop", "reject"};
+constexpr uint32_t kFillerFirstPort = 20000;
+constexpr uint32_t kMaxFillerRules = 65535 - kFillerFirstPort + 1;
 constexpr const char* kServiceForms = "tcp/8080, udp/53, tcp/8000-8100, tcp, udp, icmp, icmpv6, any";
 
 std::optional<uint16_t> parse_port(std::string_view text) {
@@ -78,11 +80,15 @@ class PolicyReader {
   void read(const YAML::Node& node, const std::string& path, NameIndex& index) {
     MapReader r(ctx_, node, path, "a policy map {default_action, ip_lists, services, rules} or a policy file name");
     if (!r.is_map()) return;
-    r.check_keys({"default_action", "ip_lists", "services", "rules"});
+    r.check_keys({"default_action", "ip_lists", "services", "rules", "filler_rules"});
     r.read_choice("default_action", policy_.default_action, kActions);
     if (const YAML::Node* n = r.find("ip_lists")) read_ip_lists(*n, r.field("ip_lists"));
     if (const YAML::Node* n = r.find("services")) read_services(*n, r.field("services"));
     if (const YAML::Node* n = r.find("rules")) read_rules(*n, r.field("rules"), index);
+    uint32_t filler_count = 0;
+    if (r.read_unsigned_as("filler_rules", filler_count, Need::optional, 0, kMaxFillerRules)) {
+      add_filler_rules(filler_count, LoadContext::line_of(*r.find("filler_rules")), index);
+    }
   }
 
  private:
@@ -188,6 +194,34 @@ class PolicyReader {
     return scope;
   }
 
+  // Capacity planning asks "what if my rule set grows to N rules?": N allow rules from any
+  // address to every workload, each for its own TCP port (20000, 20001, ...). Every port's table
+  // holds them all, so the classifier builds and searches a table N rules larger, while the
+  // scenario's own traffic (other ports) keeps its verdicts: they come after the file's
+  // application rules and match none of its flows unless they use ports 20000 and up.
+  void add_filler_rules(uint32_t count, int line, NameIndex& index) {
+    for (uint32_t i = 0; i < count; ++i) {
+      PolicyRuleSpec rule;
+      rule.name = "filler-" + std::to_string(i);
+      rule.category = "application";
+      rule.from.any = true;
+      rule.services.push_back({6, static_cast<uint16_t>(kFillerFirstPort + i), static_cast<uint16_t>(kFillerFirstPort + i)});
+      rule.action = "allow";
+      rule.line = line;
+      index.rule_names.push_back(rule.name);
+      policy_.rules.push_back(std::move(rule));
+    }
+    sort_by_category();
+  }
+
+  void sort_by_category() {
+    auto rank = [](const std::string& category) {
+      return std::find(kCategories.begin(), kCategories.end(), category) - kCategories.begin();
+    };
+    std::stable_sort(policy_.rules.begin(), policy_.rules.end(),
+                     [&](const PolicyRuleSpec& a, const PolicyRuleSpec& b) { return rank(a.category) < rank(b.category); });
+  }
+
   void read_rules(const YAML::Node& node, const std::string& path, NameIndex& index) {
     if (!node.IsSequence()) {
       ctx_.error(node, path, "expected a list of rules, got " + describe_node(node));
@@ -225,11 +259,7 @@ class PolicyReader {
       index.rule_names.push_back(rule.name);
       policy_.rules.push_back(std::move(rule));
     }
-    auto rank = [](const std::string& category) {
-      return std::find(kCategories.begin(), kCategories.end(), category) - kCategories.begin();
-    };
-    std::stable_sort(policy_.rules.begin(), policy_.rules.end(),
-                     [&](const PolicyRuleSpec& a, const PolicyRuleSpec& b) { return rank(a.category) < rank(b.category); });
+    sort_by_category();
   }
 
   LoadContext& ctx_;

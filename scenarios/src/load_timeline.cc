@@ -2,7 +2,11 @@
 // has a fixed set of arguments, written inline next to `at` and `action`.
 
 #include <algorithm>
+#include <cctype>
 #include <set>
+#include <sstream>
+
+#include "addresses.h"
 
 #include "scenarios/units_parse.h"
 #include "sections.h"
@@ -11,7 +15,8 @@
 namespace scenarios::detail {
 namespace {
 
-enum class ArgKind { vm, host, host_list, link, switch_name, rule, duration, probability, choice, labels, size, rate, rate_or_zero };
+enum class ArgKind { vm, host, host_list, link, switch_name, rule, duration, probability, choice, labels, size, rate, rate_or_zero,
+                     name, ipv4, ipv6, mac };
 
 struct ArgSpec {
   std::string name;
@@ -53,6 +58,18 @@ const std::vector<ActionSpec>& actions() {
        {{"rule", ArgKind::rule, true}, {"verdict", ArgKind::choice, true, {"allow", "drop", "reject"}}}},
       {"set_default_action", {{"verdict", ArgKind::choice, true, {"allow", "drop", "reject"}}}},
       {"relabel", {{"vm", ArgKind::vm, true}, {"labels", ArgKind::labels, true}}},
+      // Scale out / in (docs/scenario.md). Names, groups and label keys are checked against the
+      // VMs present at the event's time by check_sequence.
+      {"add_vm",
+       {{"name", ArgKind::name, false},
+        {"group", ArgKind::name, false},
+        {"host", ArgKind::host, true},
+        {"labels", ArgKind::labels, false},
+        {"ipv4", ArgKind::ipv4, false},
+        {"ipv6", ArgKind::ipv6, false},
+        {"mac", ArgKind::mac, false},
+        {"vnic_rate", ArgKind::rate, false}}},
+      {"remove_vm", {{"vm", ArgKind::name, true}}},
   };
   return kActions;
 }
@@ -117,6 +134,27 @@ bool read_arg(LoadContext& ctx, const YAML::Node& value, const std::string& path
       if (!parsed) ctx.error(value, path, parsed.error);
       return parsed.value.has_value();
     }
+    case ArgKind::name: {
+      const bool ok = !out.empty() && out.size() <= 63 && std::all_of(out.begin(), out.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      });
+      if (!ok) ctx.error(value, path, "invalid name '" + out + "' (expected letters, digits, '-', '_', '.', at most 63 characters)");
+      return ok;
+    }
+    case ArgKind::ipv4:
+      if (parse_ipv4(out)) return true;
+      ctx.error(value, path, "invalid IPv4 address '" + out + "' (expected e.g. 10.0.0.5)");
+      return false;
+    case ArgKind::ipv6:
+      if (is_valid_ipv6(out)) return true;
+      ctx.error(value, path, "invalid IPv6 address '" + out + "' (expected e.g. fd00::5)");
+      return false;
+    case ArgKind::mac: {
+      const auto mac = parse_mac(out);
+      if (!mac) ctx.error(value, path, "invalid MAC address '" + out + "' (expected e.g. 02:00:00:00:00:01)");
+      else if ((*mac >> 40) & 1) ctx.error(value, path, "'" + out + "' is a multicast MAC address (expected a unicast address)");
+      return mac && !((*mac >> 40) & 1);
+    }
     case ArgKind::choice: {
       if (std::find(spec.choices.begin(), spec.choices.end(), out) != spec.choices.end()) return true;
       std::string expected;
@@ -135,6 +173,69 @@ bool read_arg(LoadContext& ctx, const YAML::Node& value, const std::string& path
 struct PendingEvent {
   TimelineEvent event;
   size_t index;
+};
+
+// The VMs present as the timeline goes (scale out / in): names never reused within a run,
+// auto names group-N, label keys the policy knows, explicit addresses unique.
+class ScaleState {
+ public:
+  explicit ScaleState(const Scenario& s) {
+    for (const VmSpec& vm : s.vms) {
+      ever_.insert(vm.name);
+      present_.insert(vm.name);
+      if (!vm.ipv4.empty()) ipv4_.insert(vm.ipv4);
+      if (!vm.mac.empty()) mac_.insert(vm.mac);
+      if (!vm.group.empty()) groups_.insert(vm.group);
+      for (const auto& [key, value] : vm.labels) keys_.insert(key);
+    }
+    for (const char* key : {"role", "app", "env", "loc"}) keys_.insert(key);
+  }
+
+  // An empty string, or what is wrong with this add_vm.
+  std::string add(const std::map<std::string, std::string>& a, const std::set<std::string>& failed_hosts) {
+    const auto get = [&](const char* key) { return a.count(key) ? a.at(key) : std::string(); };
+    std::string name = get("name");
+    const std::string group = get("group");
+    if (name.empty() && group.empty()) return "add_vm needs a `name` or a `group` (whose next free name group-N is used)";
+    if (!group.empty() && !groups_.count(group)) {
+      std::string known;
+      for (const std::string& g : groups_) known += (known.empty() ? "" : ", ") + g;
+      return "unknown group '" + group + "' (" + (known.empty() ? "the scenario has no VM groups" : "groups: " + known) + ")";
+    }
+    if (name.empty()) {
+      for (uint64_t n = 0; name.empty(); ++n)
+        if (!ever_.count(group + "-" + std::to_string(n))) name = group + "-" + std::to_string(n);
+    }
+    if (ever_.count(name)) return "duplicate VM name '" + name + "' (names are not reused within a run)";
+    if (failed_hosts.count(get("host"))) return "host '" + get("host") + "' is down";
+    if (a.count("labels")) {
+      std::stringstream in(a.at("labels"));
+      std::string item;
+      while (std::getline(in, item, ',')) {
+        const std::string key = item.substr(0, item.find('='));
+        if (keys_.count(key)) continue;
+        std::string known;
+        for (const std::string& k : keys_) known += (known.empty() ? "" : ", ") + k;
+        return "unknown label key '" + key + "' (the policy knows " + known + ")";
+      }
+    }
+    if (a.count("ipv4") && !ipv4_.insert(a.at("ipv4")).second) return "duplicate IP address " + a.at("ipv4");
+    if (a.count("mac") && !mac_.insert(a.at("mac")).second) return "duplicate MAC address " + a.at("mac");
+    ever_.insert(name);
+    present_.insert(name);
+    return {};
+  }
+
+  std::string remove(const std::map<std::string, std::string>& a) {
+    const std::string& name = a.at("vm");
+    if (present_.erase(name)) return {};
+    if (ever_.count(name)) return "VM '" + name + "' was removed before";
+    return "unknown VM '" + name + "'" +
+           suggestion_suffix(name, std::vector<std::string>(present_.begin(), present_.end()));
+  }
+
+ private:
+  std::set<std::string> ever_, present_, ipv4_, mac_, groups_, keys_;
 };
 
 // Follows the events in time order and reports actions that contradict the state they find:
@@ -156,10 +257,14 @@ void check_sequence(LoadContext& ctx, const YAML::Node& timeline, const std::vec
     if (going_down) down.insert(name);
     else down.erase(name);
   };
+  ScaleState scale(s);
   for (const PendingEvent& e : events) {
     const auto& a = e.event.args;
     const std::string& action = e.event.action;
-    if (action == "migrate" && a.count("vm") && a.count("to")) {
+    if (action == "add_vm" || action == "remove_vm") {
+      const std::string problem = action == "add_vm" ? scale.add(a, failed_hosts) : scale.remove(a);
+      if (!problem.empty()) report(e, problem + " at " + sim::to_string(e.event.at));
+    } else if (action == "migrate" && a.count("vm") && a.count("to")) {
       if (vm_host[a.at("vm")] == a.at("to")) {
         report(e, "VM '" + a.at("vm") + "' is already on host '" + a.at("to") + "' at " + sim::to_string(e.event.at));
       }

@@ -1,6 +1,7 @@
 // topology: fabric, hosts (list or {count, prefix} groups), VMs (list or groups) and the
 // addresses generated for VMs that do not give their own.
 
+#include <algorithm>
 #include <set>
 
 #include "addresses.h"
@@ -13,7 +14,7 @@ namespace {
 constexpr uint64_t kMaxGroupCount = 1'000'000;
 
 const std::vector<std::string> kHostParams = {"cores", "clock", "rx_queue_count", "core_queue_packets",
-                                              "connection_limit"};
+                                              "connection_limit", "vms_per_host"};
 
 std::vector<std::string> with(std::vector<std::string> base, std::initializer_list<std::string> more) {
   base.insert(base.end(), more);
@@ -39,12 +40,20 @@ void read_link(LoadContext& ctx, const YAML::Node& node, const std::string& path
   read_link_fields(r, link);
 }
 
+// topology.fabric.routing: how the switches' routing protocol reacts to a failure.
+void read_routing(LoadContext& ctx, const YAML::Node& node, FabricSpec& fabric) {
+  MapReader r(ctx, node, "topology.fabric.routing", "a map with reconvergence_delay");
+  if (!r.is_map()) return;
+  r.check_keys({"reconvergence_delay"});
+  r.read_duration("reconvergence_delay", fabric.reconvergence_delay, Need::optional, ZeroIs::allowed);
+}
+
 void read_fabric(LoadContext& ctx, const YAML::Node& node, FabricSpec& fabric) {
   MapReader r(ctx, node, "topology.fabric", "a fabric map with kind: leaf-spine, star or graph");
   if (!r.is_map()) return;
   r.read_choice("kind", fabric.kind, {"leaf-spine", "star", "graph"});
   if (fabric.kind == "leaf-spine") {
-    r.check_keys({"kind", "leaves", "spines", "hosts_per_leaf", "uplinks_per_host", "host_link", "fabric_link"},
+    r.check_keys({"kind", "leaves", "spines", "hosts_per_leaf", "uplinks_per_host", "host_link", "fabric_link", "routing"},
                  " for fabric kind 'leaf-spine'");
     r.read_unsigned_as("leaves", fabric.leaves, Need::optional, 1, 100'000);
     r.read_unsigned_as("spines", fabric.spines, Need::optional, 1, 100'000);
@@ -56,14 +65,15 @@ void read_fabric(LoadContext& ctx, const YAML::Node& node, FabricSpec& fabric) {
                     std::to_string(fabric.leaves) + ")");
     }
   } else if (fabric.kind == "star") {
-    r.check_keys({"kind", "host_link"}, " for fabric kind 'star'");
+    r.check_keys({"kind", "host_link", "routing"}, " for fabric kind 'star'");
     fabric.uplinks_per_host = 1;
   } else {
-    r.check_keys({"kind", "switches", "links"}, " for fabric kind 'graph'");
+    r.check_keys({"kind", "switches", "links", "routing"}, " for fabric kind 'graph'");
     fabric.uplinks_per_host = 1;
   }
   if (const YAML::Node* n = r.find("host_link")) read_link(ctx, *n, r.field("host_link"), fabric.host_link);
   if (const YAML::Node* n = r.find("fabric_link")) read_link(ctx, *n, r.field("fabric_link"), fabric.fabric_link);
+  if (const YAML::Node* n = r.find("routing")) read_routing(ctx, *n, fabric);
   if (fabric.kind != "graph") return;
 
   if (const YAML::Node* switches = r.require("switches", "a list of switch names")) {
@@ -101,6 +111,7 @@ void read_host_params(MapReader& r, HostSpec& host) {
   r.read_unsigned_as("rx_queue_count", host.rx_queue_count, Need::optional, 1, 4096);
   r.read_unsigned_as("core_queue_packets", host.core_queue_packets, Need::optional, 1, 100'000'000);
   r.read_unsigned_as("connection_limit", host.connection_limit, Need::optional, 1, 4'000'000'000);
+  r.read_unsigned_as("vms_per_host", host.vms_per_host, Need::optional, 1, kMaxGroupCount);
 }
 
 // One host, or a group {count, prefix, params...}; appends to hosts, remembering each host's node.
@@ -166,14 +177,58 @@ void read_vm_params(MapReader& r, VmSpec& vm) {
   r.read_size("memory_size", vm.memory_size, Need::optional, ZeroIs::rejected);
 }
 
-void read_vm_group(LoadContext& ctx, MapReader& r, const NameIndex& index, std::vector<VmSpec>& vms,
-                   std::vector<VmOrigin>& origins) {
+// VM groups without `count` when some host sets `vms_per_host`: slot s of host h (s < its
+// vms_per_host) goes to the (s mod groups)-th such group, in file order. A sweep over
+// vms_per_host then grows every such group on every host.
+struct HostFill {
+  std::size_t groups = 0;  // count-less VM groups in the file
+  std::size_t next = 0;    // the next count-less group's rank
+};
+
+// Places a count-less group's VMs host by host; false (with a diagnostic) if it gets none.
+bool fill_hosts(LoadContext& ctx, MapReader& r, const Scenario& s, HostFill& fill, std::vector<std::string>& placement) {
+  if (const YAML::Node* p = r.find_key_node("placement")) {
+    ctx.error(*p, r.field("placement"),
+              "a group without count is sized by topology.hosts vms_per_host and fills every host (expected no placement, or give count)");
+    return false;
+  }
+  const std::size_t rank = fill.next++;
+  placement.clear();
+  for (const HostSpec& host : s.hosts) {
+    for (uint32_t slot = 0; slot < host.vms_per_host; ++slot) {
+      if (slot % fill.groups == rank) placement.push_back(host.name);
+    }
+  }
+  if (placement.empty()) {
+    ctx.error(r.node(), r.path(),
+              "no VM for this group: vms_per_host is split round-robin over " + std::to_string(fill.groups) +
+                  " groups without count (expected vms_per_host >= " + std::to_string(fill.groups) + ")");
+    return false;
+  }
+  return true;
+}
+
+void read_vm_group(LoadContext& ctx, MapReader& r, const Scenario& s, const NameIndex& index, HostFill& fill,
+                   std::vector<VmSpec>& vms, std::vector<VmOrigin>& origins) {
   r.check_keys({"group", "count", "labels", "placement", "vnic_rate", "memory_size"}, " for a VM group");
   VmSpec params;
   uint64_t count = 0;
   const bool named = r.read_name("group", params.group, Need::required);
-  const bool counted = r.read_unsigned("count", count, Need::required, 1, kMaxGroupCount);
   read_vm_params(r, params);
+  if (fill.groups > 0 && !r.has("count")) {
+    std::vector<std::string> placement;
+    if (!named || !fill_hosts(ctx, r, s, fill, placement)) return;
+    for (std::size_t i = 0; i < placement.size(); ++i) {
+      VmSpec vm = params;
+      vm.name = params.group + "-" + std::to_string(i);
+      vm.host = placement[i];
+      vm.line = LoadContext::line_of(r.node());
+      vms.push_back(std::move(vm));
+      origins.push_back({r.node(), r.path()});
+    }
+    return;
+  }
+  const bool counted = r.read_unsigned("count", count, Need::required, 1, kMaxGroupCount);
   std::vector<std::string> placement = index.host_names;
   if (const YAML::Node* p = r.find("placement")) {
     const std::string path = r.field("placement");
@@ -301,6 +356,11 @@ void read_vms(LoadContext& ctx, const YAML::Node& node, Scenario& s, NameIndex& 
     return;
   }
   std::map<std::string, YAML::Node> groups;
+  HostFill fill;
+  const bool hosts_fill = std::any_of(s.hosts.begin(), s.hosts.end(), [](const HostSpec& h) { return h.vms_per_host > 0; });
+  for (const YAML::Node& entry : node) {
+    if (hosts_fill && entry.IsMap() && entry["group"] && !entry["count"]) ++fill.groups;
+  }
   for (size_t i = 0; i < node.size(); ++i) {
     const std::string path = join_path("topology.vms", i);
     MapReader r(ctx, node[i], path, "a VM {name, host, ...} or a group {group, count, ...}");
@@ -316,7 +376,7 @@ void read_vms(LoadContext& ctx, const YAML::Node& node, Scenario& s, NameIndex& 
                 "duplicate VM group '" + group + "' (first defined at line " + std::to_string(LoadContext::line_of(it->second)) + ")");
       continue;
     }
-    read_vm_group(ctx, r, index, s.vms, origins);
+    read_vm_group(ctx, r, s, index, fill, s.vms, origins);
   }
   for (size_t i = 0; i < s.vms.size(); ++i) {
     const auto [it, inserted] = index.vm_by_name.emplace(s.vms[i].name, i);

@@ -14,8 +14,8 @@ namespace scenarios::detail {
 namespace {
 
 const std::vector<std::string> kSyntheticKeys = {"kind",     "pattern",  "tiers",            "tier_label", "matrix",
-                                                 "flow_size_cdf", "load", "protocol", "destination_port", "start",
-                                                 "stop"};
+                                                 "flow_size_cdf", "load", "load_per_vm", "protocol", "destination_port",
+                                                 "start", "stop"};
 const std::vector<std::string> kReplayKeys = {"kind",    "file",  "mapping",  "address_table",    "speed",
                                               "loops",   "coalesce", "skip_bad_records", "start", "stop"};
 
@@ -75,6 +75,25 @@ void read_matrix(MapReader& r, TrafficSpec& t, const Scenario& s) {
   if (valid && total <= 0) ctx.error(*matrix, path, "all weights are zero (expected at least one positive weight)");
 }
 
+// `load_per_vm: 200Mbps` offers that payload rate from every source VM, so the offered load grows
+// with the number of VMs (what a capacity sweep over VMs per host needs); `load` is a fraction of
+// the host link shared by the host's sources, so it does not.
+void read_load_per_vm(MapReader& r, TrafficSpec& t) {
+  sim::DataRate rate;
+  if (!r.read_data_rate("load_per_vm", rate)) return;
+  LoadContext& ctx = r.context();
+  if (rate.bits_per_second() == 0) {
+    ctx.error(*r.find("load_per_vm"), r.field("load_per_vm"), "must be a positive data rate (expected e.g. 200Mbps)");
+    return;
+  }
+  if (r.find("load")) {
+    ctx.error(*r.find_key_node("load_per_vm"), r.field("load_per_vm"),
+              "'load' and 'load_per_vm' are alternatives (expected one of them: a fraction of the host link, or a rate per VM)");
+    return;
+  }
+  t.load_per_vm = rate;
+}
+
 void read_synthetic(MapReader& r, TrafficSpec& t, const Scenario& s) {
   LoadContext& ctx = r.context();
   r.check_keys(kSyntheticKeys, " for traffic kind 'synthetic'");
@@ -94,6 +113,7 @@ void read_synthetic(MapReader& r, TrafficSpec& t, const Scenario& s) {
     }
   }
   r.read_number("load", t.load, Need::optional, 0, 1, true);
+  read_load_per_vm(r, t);
   r.read_choice("protocol", t.protocol, {"tcp", "udp"});
   r.read_unsigned_as("destination_port", t.destination_port, Need::optional, 1, 65535);
 }

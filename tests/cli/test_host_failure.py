@@ -67,10 +67,22 @@ def test_host_failure_records_each_failure_and_restarts_the_vms(tmp_path):
         touches = [s in dead_idx or d in dead_idx for s, d in zip(src, dst)]
         # Started while they were dead, early enough that TCP gave up (SYNs at +0, 10, 30, 70 ms,
         # failure at +150 ms) before the restart at 500 ms: every one failed.
-        while_dead = [o for t, s, o in zip(touches, start_f, outcome) if t and 300 * ms < s < 350 * ms]
+        # Those a dead VM was asked to start end at once: its guest is down (failed_aborted,
+        # source_vm_down); those sent to a dead VM time out.
+        reason = text(fl["reason"][()])
+        while_dead = [o for t, s, o, sv in zip(touches, start_f, outcome, src)
+                      if t and 300 * ms < s < 350 * ms and sv not in dead_idx]
+        from_dead = [(o, r, e - s) for s, o, r, e, sv in zip(start_f, outcome, reason, fl["end_ns"][()], src)
+                     if sv in dead_idx and 300 * ms < s < 500 * ms]
+        assert len(from_dead) > 0 and all(x == ("failed_aborted", "source_vm_down", 0) for x in from_dead), from_dead
         after = [o for t, s, o in zip(touches, start_f, outcome) if t and s > 500 * ms]
         assert len(while_dead) > 0 and all(o == "failed_timeout" for o in while_dead), while_dead
         assert after.count("completed") > 0
 
         summary = f["summary"]
         assert summary["failures"][0] == 3
+        # Invariant 1 across the crash and the HA restarts: the restarted ports' new connections too.
+        inv = dict(zip((x.decode() for x in f["invariants/name"][()]),
+                       zip(f["invariants/checked"][()], f["invariants/violations"][()])))
+        assert inv["allowed_by_enforced_version"][0] > 0 and inv["allowed_by_enforced_version"][1] == 0
+        assert summary["invariant_violations"][0] == 0

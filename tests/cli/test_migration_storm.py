@@ -87,6 +87,9 @@ def test_state_move_keeps_every_connection(move):
     assert (m["policy_gap_ns"] == 0).all()
     checked, violations = invariants["migration_keeps_connections"]
     assert checked == 20 and violations == 0
+    assert (m["fabric_loss_packets"] == 0).all()  # no faults injected: every migration judged
+    checked, violations = invariants["allowed_by_enforced_version"]
+    assert checked > 0 and violations == 0
     assert summary["invariant_violations"] == 0
     assert "migrations  20 done" in stdout
 

@@ -34,7 +34,7 @@ def run(tmp_path, name="partition.h5"):
 def test_change_converges_only_after_the_heal(tmp_path):
     r, out = run(tmp_path)
     assert "policy        1 changes, converged p50" in r.stdout
-    assert "invariants 2 checked, no violations" in r.stdout
+    assert "invariants 3 checked, no violations" in r.stdout
     with h5py.File(out, "r") as f:
         c = f["convergence"]
         assert text(c["change"][()]) == ["set_rule_action web-to-app drop"]
@@ -69,6 +69,9 @@ def test_change_converges_only_after_the_heal(tmp_path):
         rows = dict(zip(text(inv["name"][()]), range(len(inv["name"][()]))))
         assert inv["violations"][()][rows["converged_rules_match"]] == 0
         assert inv["checked"][()][rows["converged_rules_match"]] > 0
+        # Invariant 1: h2/h3's new connections under the replaced version are exposure, not violations.
+        assert inv["checked"][()][rows["allowed_by_enforced_version"]] > 0
+        assert inv["violations"][()][rows["allowed_by_enforced_version"]] == 0
         # h2 and h3 kept allowing web -> app under the replaced version until the heal.
         stale = rows["stale_policy_exposure"]
         assert inv["counts_only"][()][stale] == 1

@@ -98,6 +98,11 @@ def test_result_holds_every_table_with_units(quickstart_runs):
         for name, h in zip(rules, f["rules/hits"][()]):
             hits[name] = hits.get(name, 0) + h
         assert hits["web-to-app"] > 0 and hits["app-to-db"] > 0
+        # Invariant 1 in every run: each allowed new flow checked against its port's version.
+        inv = dict(zip((x.decode() for x in f["invariants/name"][()]),
+                       zip(f["invariants/checked"][()], f["invariants/violations"][()])))
+        assert inv["allowed_by_enforced_version"][0] > 0 and inv["allowed_by_enforced_version"][1] == 0
+        assert summary["invariant_violations"][0] == 0
 
 
 def test_validate_ok():

@@ -79,25 +79,36 @@ TEST_F(FabricFixture, LeafSpineHasTheRightSwitchesAndLinks) {
 
 TEST_F(FabricFixture, LeafSpineRoutesEveryHostPairOnShortestPaths) {
   LeafSpineParams params;
-  params.leaves = 3;
+  params.leaves = 4;
   params.spines = 2;
   params.hosts_per_leaf = 3;
-  params.uplinks_per_host = 2;
+  params.uplinks_per_host = 2;  // dual-homed: leaf pairs 0-1 and 2-3
   build_leaf_spine(params);
-  EXPECT_EQ(fabric->link_count(), 2u * (3 * 2 + 9 * 2));
-  for (uint32_t src = 0; src < 9; ++src) {
-    EXPECT_EQ(fabric->uplinks(src).size(), 2u);
-    for (uint32_t dst = 0; dst < 9; ++dst) {
+  EXPECT_EQ(fabric->link_count(), 2u * (4 * 2 + 12 * 2));
+  for (uint32_t src = 0; src < 12; ++src) {
+    ASSERT_EQ(fabric->uplinks(src).size(), 2u);
+    // One uplink to the host's leaf, one to its partner leaf (xor 1).
+    const uint32_t leaf = src / 3;
+    EXPECT_EQ(fabric->uplinks(src)[0]->name(), "h" + std::to_string(src) + "->leaf-" + std::to_string(leaf));
+    EXPECT_EQ(fabric->uplinks(src)[1]->name(), "h" + std::to_string(src) + "->leaf-" + std::to_string(leaf ^ 1));
+    for (uint32_t dst = 0; dst < 12; ++dst) {
       if (src == dst) continue;
       const auto path = fabric->trace_route(src, dst, src * 131 + dst);
       ASSERT_FALSE(path.empty()) << src << " -> " << dst;
-      const bool same_leaf = src / 3 == dst / 3;
-      EXPECT_EQ(path.size(), same_leaf ? 2u : 4u) << src << " -> " << dst;
+      // Hosts of one leaf pair share both leaves: one switch between them.
+      const bool same_pair = src / 6 == dst / 6;
+      EXPECT_EQ(path.size(), same_pair ? 2u : 4u) << src << " -> " << dst;
       const std::string last = path.back();
       EXPECT_EQ(last.substr(last.find("->") + 2, std::string("h" + std::to_string(dst)).size()),
                 "h" + std::to_string(dst));
     }
   }
+  LeafSpineParams odd = params;
+  odd.leaves = 3;
+  FabricGraph graph;
+  std::string error;
+  EXPECT_FALSE(leaf_spine_graph(odd, host_names(9), graph, error));
+  EXPECT_NE(error.find("number of leaves must be even, got 3"), std::string::npos) << error;
 }
 
 TEST_F(FabricFixture, EcmpSpreadsFlowsOverSpinesAndKeepsEachFlowOnOnePath) {
@@ -164,47 +175,111 @@ TEST_F(FabricFixture, MoveVmRedirectsTraffic) {
 
 TEST_F(FabricFixture, RoutesAroundADownEdgeAndBondsFailOver) {
   LeafSpineParams params;
-  params.leaves = 2;
+  params.leaves = 4;  // h0 on leaves 0+1, h1 on 1+0, h2 on 2+3, h3 on 3+2
   params.spines = 2;
   params.hosts_per_leaf = 1;
   params.uplinks_per_host = 2;
   FabricGraph graph;
   std::string error;
-  ASSERT_TRUE(leaf_spine_graph(params, host_names(2), graph, error)) << error;
+  ASSERT_TRUE(leaf_spine_graph(params, host_names(4), graph, error)) << error;
   build(graph);
   auto edge_of = [&](const std::string& a, const std::string& b) {
     for (std::size_t e = 0; e < graph.edges.size(); ++e)
       if (graph.edges[e].a == a && graph.edges[e].b == b) return e;
     return SIZE_MAX;
   };
+  auto paths = [&](uint32_t src, uint32_t dst) {
+    std::vector<std::vector<std::string>> out;
+    for (uint64_t flow = 0; flow < 400; ++flow) out.push_back(fabric->trace_route(src, dst, flow * 0x9E3779B97F4A7C15ULL));
+    return out;
+  };
   fabric->set_edge_up(edge_of("leaf-0", "spine-0"), false);
-  std::set<std::string> spines_used, uplinks_used;
-  for (uint64_t flow = 0; flow < 200; ++flow) {
-    const auto path = fabric->trace_route(0, 1, flow * 0x9E3779B97F4A7C15ULL);
+  std::set<std::string> via_leaf0, via_leaf1, uplinks_used, last_hops;
+  for (const auto& path : paths(0, 2)) {
     ASSERT_EQ(path.size(), 4u);
     uplinks_used.insert(path[0]);
-    spines_used.insert(path[1]);
+    (path[0] == "h0->leaf-0" ? via_leaf0 : via_leaf1).insert(path[1]);
+    last_hops.insert(path[3]);
   }
-  EXPECT_EQ(spines_used, (std::set<std::string>{"leaf-0->spine-1"}));
-  EXPECT_EQ(uplinks_used.size(), 2u);  // both bond members still carry flows
+  EXPECT_EQ(uplinks_used, (std::set<std::string>{"h0->leaf-0", "h0->leaf-1"}));  // active/active
+  EXPECT_EQ(via_leaf0, (std::set<std::string>{"leaf-0->spine-1"}));
+  EXPECT_EQ(via_leaf1, (std::set<std::string>{"leaf-1->spine-0", "leaf-1->spine-1"}));
+  EXPECT_EQ(last_hops, (std::set<std::string>{"leaf-2->h2", "leaf-3->h2"}));  // spines use both leaves
 
-  // One bond member down: every flow uses the other.
-  const std::size_t first_uplink = edge_of("h0", "leaf-0");
-  fabric->set_edge_up(first_uplink, false);
+  // One bond member down: every flow leaves on the other; arriving traffic takes the other leaf.
+  fabric->set_edge_up(edge_of("h0", "leaf-0"), false);
   uplinks_used.clear();
-  for (uint64_t flow = 0; flow < 200; ++flow)
-    uplinks_used.insert(fabric->trace_route(0, 1, flow * 0x9E3779B97F4A7C15ULL).at(0));
-  EXPECT_EQ(uplinks_used, (std::set<std::string>{"h0->leaf-0#1"}));
+  for (const auto& path : paths(0, 2)) uplinks_used.insert(path.at(0));
+  EXPECT_EQ(uplinks_used, (std::set<std::string>{"h0->leaf-1"}));
+  last_hops.clear();
+  for (const auto& path : paths(2, 0)) last_hops.insert(path.at(path.size() - 1));
+  EXPECT_EQ(last_hops, (std::set<std::string>{"leaf-1->h0"}));
+  // A whole leaf down: its dual-homed hosts stay reachable through the partner.
+  fabric->set_edge_up(edge_of("h0", "leaf-0"), true);
+  fabric->set_switch_up(fabric->find_switch("leaf-0"), false);
+  for (const auto& path : paths(2, 0)) EXPECT_EQ(path.at(path.size() - 1), "leaf-1->h0");
+  fabric->set_switch_up(fabric->find_switch("leaf-0"), true);
 
   // Back up: both spines again.
   fabric->set_edge_up(edge_of("leaf-0", "spine-0"), true);
-  spines_used.clear();
-  for (uint64_t flow = 0; flow < 200; ++flow)
-    spines_used.insert(fabric->trace_route(0, 1, flow * 0x9E3779B97F4A7C15ULL).at(1));
+  std::set<std::string> spines_used;
+  for (const auto& path : paths(0, 2))
+    if (path.at(0) == "h0->leaf-0") spines_used.insert(path.at(1));
   EXPECT_EQ(spines_used.size(), 2u);
-  fabric->send_from_host(0, make_packet(pool, 1500, 3, 1));
+  fabric->send_from_host(0, make_packet(pool, 1500, 3, 2));
   kernel.run_until(sim::Seconds(1));
-  EXPECT_EQ(hosts[1]->arrivals.size(), 1u);
+  EXPECT_EQ(hosts[2]->arrivals.size(), 1u);
+}
+
+// topology.fabric.routing.reconvergence_delay: during the delay leaf-0 still hashes flows onto
+// its dead spine-0 link and drops them (stale_route); from the delay on, every flow gets through.
+TEST_F(FabricFixture, RoutesFollowALinkFailureOnlyAfterTheReconvergenceDelay) {
+  LeafSpineParams params;  // 10 Gb/s host links, 1 us; 1500 B serialize in 1.2 us
+  params.leaves = 2;
+  params.spines = 2;
+  params.hosts_per_leaf = 2;  // h0, h1 on leaf-0; h2, h3 on leaf-1
+  FabricGraph graph;
+  std::string error;
+  ASSERT_TRUE(leaf_spine_graph(params, host_names(4), graph, error)) << error;
+  build(graph);
+  const sim::Time delay = sim::Millis(1);
+  fabric->set_reconvergence_delay(delay);
+  std::size_t edge = SIZE_MAX;
+  for (std::size_t e = 0; e < graph.edges.size(); ++e)
+    if (graph.edges[e].a == "leaf-0" && graph.edges[e].b == "spine-0") edge = e;
+  ASSERT_NE(edge, SIZE_MAX);
+  // Which of 200 flows leaf-0 hashes onto spine-0 (before the failure: the independent oracle;
+  // leaf-0's choice depends on the flow hash only, not on the sending host).
+  constexpr int kFlows = 200;
+  auto hash = [](int f) { return static_cast<uint64_t>(f + 1) * 0x9E3779B97F4A7C15ULL; };
+  int over_spine0 = 0;
+  for (int f = 0; f < kFlows; ++f)
+    if (fabric->trace_route(0, 2, hash(f)).at(1) == "leaf-0->spine-0") ++over_spine0;
+  ASSERT_GT(over_spine0, 50);
+  ASSERT_LT(over_spine0, 150);
+
+  fabric->set_edge_up(edge, false);  // at t = 0
+  // Arrival at leaf-0 of the k-th (from 1) back-to-back packet = start + k * 1.2 us + 1 us.
+  const int64_t serialize = 1200, propagate = 1000;
+  // Batch A from h0: its last packet reaches leaf-0 10 ns before the delay ends.
+  const int64_t a_start = delay.ns() - 10 - propagate - kFlows * serialize;
+  // Batch B from h1: its first packet reaches leaf-0 10 ns after.
+  const int64_t b_start = delay.ns() + 10 - propagate - serialize;
+  kernel.schedule_at(sim::Nanos(a_start), sim::kWorld, [&] {
+    for (int f = 0; f < kFlows; ++f) fabric->send_from_host(0, make_packet(pool, 1500, hash(f), 2));
+  });
+  kernel.schedule_at(sim::Nanos(b_start), sim::kWorld, [&] {
+    for (int f = 0; f < kFlows; ++f) fabric->send_from_host(1, make_packet(pool, 1500, hash(f), 2));
+  });
+  kernel.run_until(sim::Nanos(delay.ns() - 5));
+  // Still the old table: A's spine-0 flows died at leaf-0.
+  EXPECT_EQ(fabric->stale_route_drops(), static_cast<uint64_t>(over_spine0));
+  kernel.run_until(sim::Seconds(1));
+  // B found the converged table: no more drops, all of it arrived.
+  EXPECT_EQ(fabric->stale_route_drops(), static_cast<uint64_t>(over_spine0));
+  EXPECT_EQ(hosts[2]->arrivals.size(), static_cast<std::size_t>(2 * kFlows - over_spine0));
+  for (int f = 0; f < kFlows; ++f) EXPECT_EQ(fabric->trace_route(1, 2, hash(f)).at(1), "leaf-0->spine-1");
+  EXPECT_EQ(pool.live_count(), 0u);
 }
 
 TEST_F(FabricFixture, GraphRoutesOnShortestPathsOnly) {

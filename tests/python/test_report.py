@@ -47,10 +47,10 @@ def test_report_has_every_section_and_plot_inline(run_report):
 
 def test_report_marks_targets_that_are_missed(quickstart_result, tmp_path):
     strict = tmp_path / "strict.html"
-    assert report(quickstart_result, "-o", strict, "--p99-target", "1us", "--cpu-target", "0.01").returncode == 0
+    assert report(quickstart_result, "-o", strict, "--p99-target", "1us", "--cpu-target", "0.001").returncode == 0
     html = strict.read_text()
     cpu = html[html.index('<section id="cpu">'):html.index('<section id="connections">')]
-    assert "NO" in cpu  # the busiest cores are busier than 1%
+    assert "NO" in cpu  # the busiest cores are busier than 0.1% over the run
     latency = html[html.index('<section id="latency">'):html.index('<section id="drops">')]
     assert 'class="bad"' in latency  # every p99 is above 1 us
 

@@ -87,7 +87,7 @@ def test_sweep_run_from_python(sweep):
 def test_sweep_report_renders_with_a_ceiling_table(sweep, tmp_path, artifact_dir):
     points = sweep.points()
     # A CPU target between the two points' busiest cores: the ceiling is the lighter load.
-    low, high = sorted(points["peak_core_utilization"])
+    low, high = sorted(points["busiest_core_mean_utilization"])
     assert low < high
     target = (low + high) / 2
     out = tmp_path / "sweep.html"

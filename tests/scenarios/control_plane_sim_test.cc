@@ -373,5 +373,65 @@ TEST(ControlPlaneSim, PartitionScenarioConvergesAfterTheHealWithNoViolations) {
   std::filesystem::remove(options.output_path);
 }
 
+// A restarted controller resumes its version sequence (docs/control-plane.md, "Controller
+// restart"). Host a is cut off before the crash and still enforces the version of the first
+// incarnation when the recovered controller changes web1's rules: a controller that restarted
+// its versions from 1 would give the new rules the number a's old table carries (generation 2
+// here), hide the difference from the stale-exposure counter and from invariant 2, and never
+// resend. With the durable record the new version is above every earlier one.
+TEST(ControlPlaneSim, RecoveredControllerNeverReusesAPortVersion) {
+  std::string text = kControl;
+  text += R"(transport:
+  tcp: {initial_rto: 10ms, min_rto: 5ms, syn_retries: 50}
+traffic:
+  - {kind: synthetic, pattern: tiers, tiers: [web, app], flow_size_cdf: DATA/websearch_cdf.txt, load: 0.05, protocol: tcp, destination_port: 8080}
+)";
+  text.replace(text.find("DATA"), 4, std::string(SEGSIM_SOURCE_DIR) + "/scenarios/data");
+  CpRun run(load(text));
+  for (auto& g : run.world->generators) g->start();
+  const models::VmIndex web1 = run.vm("web1");
+  const uint32_t a = run.host("a");
+  run.until(sim::Millis(100));
+  const uint64_t initial = run.cp->desired_version(web1);
+  std::string error;
+  ASSERT_TRUE(run.cp->set_default_action(dfw::Action::kAllow, error)) << error;
+  run.until(sim::Millis(150));
+  const uint64_t before_crash = run.cp->enforced_version(web1);
+  EXPECT_GT(before_crash, initial);
+  EXPECT_EQ(before_crash, run.cp->desired_version(web1));
+  const uint64_t generation_before = run.cp->service()->controller().generation();
+  run.cp->partition({a});
+  run.until(sim::Millis(200));
+  ASSERT_TRUE(run.cp->fail_controller(error)) << error;
+  run.until(sim::Millis(250));
+  ASSERT_TRUE(run.cp->recover_controller(error)) << error;
+  // Same content as before the crash: same version (a's agent enforces it already).
+  EXPECT_GT(run.cp->service()->controller().generation(), generation_before);
+  EXPECT_EQ(run.cp->desired_version(web1), before_crash);
+  run.until(sim::Millis(300));
+  ASSERT_TRUE(run.cp->set_rule_action("web-to-app", dfw::Action::kDrop, error)) << error;
+  const uint64_t after = run.cp->desired_version(web1);
+  EXPECT_GT(after, before_crash);
+  EXPECT_GT(after, generation_before);  // above every version the first incarnation gave
+  const dfw::PortCounters* counters = run.world->hosts[a]->datapath().port_counters(web1);
+  ASSERT_TRUE(counters);
+  const uint64_t allowed_at_change = counters->allowed;
+  run.until(sim::Millis(800));
+  // a still enforces the old table, and the version says so.
+  EXPECT_EQ(run.cp->enforced_version(web1), before_crash);
+  const uint64_t allowed_stale = counters->allowed - allowed_at_change;
+  EXPECT_GT(allowed_stale, 0u);  // web1 kept opening connections under the replaced version
+  run.cp->heal_partition();
+  run.until(sim::Seconds(5));
+  EXPECT_TRUE(run.enforces_desired("web1"));
+  EXPECT_EQ(run.cp->enforced_version(web1), after);
+  run.cp->finish();
+  // Every packet web1's port allowed between the change and a's resync is exposure.
+  EXPECT_GE(run.cp->stale_packets(), allowed_stale);
+  const InvariantCount& c = run.world->invariants["converged_rules_match"];
+  EXPECT_GT(c.checked, 0u);
+  EXPECT_EQ(c.violations, 0u) << c.first_violation;
+}
+
 }  // namespace
 }  // namespace scenarios

@@ -142,12 +142,49 @@ TEST(Failures, HostCrashIsRecordedAndHaRestartsItsVmsElsewhereWithFreshState) {
     resumed += start[f] > sim::Millis(150).ns() && restarted_indices.count(destination[f]) && outcome[f] == "completed";
   EXPECT_GT(resumed, 0);
 
+  // The dead VMs' own stacks were reset at the crash: every flow one of them was still sending
+  // ended then as failed_aborted/vm_crashed (and only those); flows they were asked to start
+  // while dead failed at once (source_vm_down); none of their pre-crash flows completed later.
+  const auto end = column<int64_t>(*r, "/flows/end_ns");
+  const auto source = column<uint64_t>(*r, "/flows/source_vm");
+  const auto reason = column<std::string>(*r, "/flows/reason");
+  uint64_t crashed = 0, while_down = 0;
+  for (std::size_t f = 0; f < start.size(); ++f) {
+    const bool from_dead = restarted_indices.count(source[f]) > 0;
+    if (reason[f] == "vm_crashed") {
+      ++crashed;
+      EXPECT_TRUE(from_dead) << f;
+      EXPECT_EQ(outcome[f], "failed_aborted") << f;
+      EXPECT_EQ(end[f], sim::Millis(100).ns()) << f;
+      EXPECT_LE(start[f], sim::Millis(100).ns()) << f;
+    } else if (reason[f] == "source_vm_down") {
+      ++while_down;
+      EXPECT_TRUE(from_dead) << f;
+      EXPECT_EQ(outcome[f], "failed_aborted") << f;
+      EXPECT_GE(start[f], sim::Millis(100).ns()) << f;
+      EXPECT_LT(start[f], sim::Millis(150).ns()) << f;
+      EXPECT_EQ(end[f], start[f]) << f;
+    } else if (from_dead) {
+      // Not aborted: it had ended before the crash, or started after the restart.
+      EXPECT_TRUE((end[f] >= 0 && end[f] <= sim::Millis(100).ns()) || start[f] >= sim::Millis(150).ns()) << f;
+    }
+    // A peer's connection to a dead VM never completes after the crash: the restarted guest has
+    // a fresh stack (and a fresh firewall port), so it ends failed or stays incomplete.
+    if (restarted_indices.count(destination[f]) && start[f] < sim::Millis(100).ns() && end[f] > sim::Millis(100).ns()) {
+      EXPECT_NE(outcome[f], "completed") << f;
+    }
+  }
+  EXPECT_GT(crashed, 0u);
+  EXPECT_GT(while_down, 0u);
+  // flows_aborted counts every socket the stacks held (server sides too): at least the above.
+  EXPECT_GE(column<uint64_t>(*r, "/failures/flows_aborted").at(0), crashed);
+
   // Headline numbers and the report line.
   bool found = false;
   for (const auto& f : summary.extra) found = found || f.name == "failures";
   EXPECT_TRUE(found);
-  ASSERT_FALSE(summary.report_lines.empty());
-  EXPECT_THAT(summary.report_lines.back(), HasSubstr("host_crash 1"));
+  // (Other features add their own lines after it: look for the failures line.)
+  EXPECT_THAT(summary.report_lines, ::testing::Contains(HasSubstr("host_crash 1")));
 }
 
 TEST(Failures, BadRequestsFailTheRunWithAClearError) {
@@ -292,6 +329,104 @@ TEST(Failures, RandomFailuresAreReproduciblePerSeed) {
   EXPECT_LT(a.size(), 60u);
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
+}
+
+// uplinks_per_host: 2 (docs/scenario.md): each host is dual-homed to its leaf and the partner
+// leaf, active/active. Both uplinks can be named in link_down; with either one down the host
+// stays reachable and all of its traffic moves to the other one, in both directions.
+TEST(Failures, DualHomedHostsFailOverToEitherUplink) {
+  for (const std::string dead : {"h0--leaf0", "h0--leaf1"}) {
+    SCOPED_TRACE(dead);
+    const std::string alive = dead == "h0--leaf0" ? "h0--leaf1" : "h0--leaf0";
+    const Scenario s = load("quickstart.yaml", {"duration=150ms", "topology.fabric.uplinks_per_host=2"});
+    TempResult out("dual-" + dead);
+    auto simulation = create(s, out);
+    ASSERT_TRUE(simulation);
+    std::string error;
+    ASSERT_TRUE(simulation->apply(event(sim::Millis(50), "link_down", {{"link", dead}}), error)) << error;
+    ASSERT_EQ(simulation->run(error), 0) << error;
+    RunSummary summary;
+    ASSERT_EQ(simulation->finish(summary, error), 0) << error;
+    auto r = analysis::ResultReader::open(out.path.string(), error);
+    ASSERT_TRUE(r) << error;
+    EXPECT_EQ(column<std::string>(*r, "/failures/target"), std::vector<std::string>{dead});
+    EXPECT_EQ(column<uint64_t>(*r, "/failures/vms_affected"), std::vector<uint64_t>{0});  // not cut off
+
+    // Bytes each direction of both cables carried before 50 ms and after 50 ms (+ what was in
+    // flight: the first sample at or after 60 ms).
+    const auto names = column<std::string>(*r, "/links/name");
+    const auto link = column<uint64_t>(*r, "/series/links/link");
+    const auto time = column<int64_t>(*r, "/series/links/time_ns");
+    const auto bytes = column<uint64_t>(*r, "/series/links/bytes");
+    auto model_names = [](const std::string& cable) {  // "h0--leaf1" -> h0->leaf-1, leaf-1->h0
+      const std::string leaf = "leaf-" + cable.substr(cable.size() - 1);
+      return std::vector<std::string>{"h0->" + leaf, leaf + "->h0"};
+    };
+    auto carried = [&](const std::string& name, int64_t from_ns, int64_t to_ns) {
+      uint64_t at_from = 0, at_to = 0;
+      bool found = false;
+      for (std::size_t i = 0; i < link.size(); ++i) {
+        if (names.at(link[i]) != name) continue;
+        found = true;
+        if (time[i] <= from_ns) at_from = bytes[i];
+        if (time[i] <= to_ns) at_to = bytes[i];
+      }
+      EXPECT_TRUE(found) << name;
+      return at_to - at_from;
+    };
+    for (const std::string& name : model_names(dead)) {
+      EXPECT_GT(carried(name, 0, sim::Millis(50).ns()), 0u) << name;  // active/active before
+      EXPECT_EQ(carried(name, sim::Millis(60).ns(), sim::Millis(150).ns()), 0u) << name;
+    }
+    for (const std::string& name : model_names(alive)) {
+      EXPECT_GT(carried(name, 0, sim::Millis(50).ns()), 0u) << name;
+      EXPECT_GT(carried(name, sim::Millis(60).ns(), sim::Millis(150).ns()), 0u) << name;
+    }
+    // h0's VMs keep completing flows after the failure (VM index = row of /vms).
+    const auto vm_hosts = column<std::string>(*r, "/vms/host_name");
+    const auto source = column<uint64_t>(*r, "/flows/source_vm");
+    const auto start = column<int64_t>(*r, "/flows/start_ns");
+    const auto outcome = column<std::string>(*r, "/flows/outcome");
+    int completed = 0;
+    for (std::size_t f = 0; f < source.size(); ++f)
+      completed += vm_hosts.at(source[f]) == "h0" && start[f] > sim::Millis(60).ns() && outcome[f] == "completed";
+    EXPECT_GT(completed, 0);
+  }
+}
+
+// topology.fabric.routing.reconvergence_delay: while the switches still route onto a dead link,
+// its packets are dropped as stale_route (in /drops and the summary); with the default (0)
+// nothing is.
+TEST(Failures, ReconvergenceDelayDropsPacketsOnTheDeadNextHopUntilRoutesFollow) {
+  for (const std::string delay : {"0s", "20ms"}) {
+    SCOPED_TRACE(delay);
+    const Scenario s = load("quickstart.yaml", {"duration=120ms", "topology.fabric.routing.reconvergence_delay=" + delay});
+    TempResult out("reconverge-" + delay);
+    auto simulation = create(s, out);
+    ASSERT_TRUE(simulation);
+    std::string error;
+    ASSERT_TRUE(simulation->apply(event(sim::Millis(50), "fail_switch", {{"switch", "spine0"}}), error)) << error;
+    ASSERT_EQ(simulation->run(error), 0) << error;
+    RunSummary summary;
+    ASSERT_EQ(simulation->finish(summary, error), 0) << error;
+    uint64_t stale = UINT64_MAX;
+    for (const auto& f : summary.extra)
+      if (f.name == "stale_route_drops") stale = std::get<uint64_t>(f.value);
+    auto r = analysis::ResultReader::open(out.path.string(), error);
+    ASSERT_TRUE(r) << error;
+    const auto layer = column<std::string>(*r, "/drops/layer");
+    const auto reason = column<std::string>(*r, "/drops/reason");
+    const auto packets = column<uint64_t>(*r, "/drops/packets");
+    uint64_t in_drops = UINT64_MAX;
+    for (std::size_t i = 0; i < layer.size(); ++i)
+      if (layer[i] == "fabric" && reason[i] == "stale_route") in_drops = packets[i];
+    EXPECT_EQ(in_drops, stale);
+    if (delay == "0s") {
+      EXPECT_EQ(stale, 0u);
+    } else {
+      EXPECT_GT(stale, 0u);  // leaves kept hashing half the inter-leaf flows onto spine0 for 20 ms
+    }
+  }
 }
 
 TEST(FailuresSection, BadEntriesAreReportedWithTheirPlace) {

@@ -134,6 +134,41 @@ topology:
   EXPECT_THAT(odd.text, HasSubstr("inline.yaml:3:38: error: topology.fabric.leaves: uplinks_per_host: 2 pairs leaves"));
 }
 
+TEST(Loader, RoutingReconvergenceDelayAndPcapSnapLength) {
+  const auto defaults = load_text(R"(duration: 1s
+topology:
+  fabric: {kind: star}
+  hosts: {count: 2}
+  vms: [{name: v, host: h1}]
+)");
+  ASSERT_TRUE(defaults.scenario) << defaults.text;
+  EXPECT_EQ(defaults.scenario->fabric.reconvergence_delay, sim::Time::zero());
+  EXPECT_EQ(defaults.scenario->outputs.pcap_snap_length, 128u);
+
+  const auto set = load_text(R"(duration: 1s
+topology:
+  fabric: {kind: leaf-spine, routing: {reconvergence_delay: 250ms}}
+  hosts: {count: 2}
+  vms: [{name: v, host: h1}]
+outputs: {pcap: [v], pcap_snap_length: 1514}
+)");
+  ASSERT_TRUE(set.scenario) << set.text;
+  EXPECT_EQ(set.scenario->fabric.reconvergence_delay, sim::Millis(250));
+  EXPECT_EQ(set.scenario->outputs.pcap_snap_length, 1514u);
+
+  const auto bad = load_text(R"(duration: 1s
+topology:
+  fabric: {kind: star, routing: {reconvergence_delay: -1ms, bfd: yes}}
+  hosts: {count: 2}
+  vms: [{name: v, host: h1}]
+outputs: {pcap_snap_length: 13}
+)");
+  EXPECT_FALSE(bad.scenario);
+  EXPECT_THAT(bad.text, HasSubstr("topology.fabric.routing.reconvergence_delay"));
+  EXPECT_THAT(bad.text, HasSubstr("topology.fabric.routing.bfd"));
+  EXPECT_THAT(bad.text, HasSubstr("inline.yaml:6:29: error: outputs.pcap_snap_length"));
+}
+
 TEST(Loader, HostGroupsAndListsMix) {
   const auto r = load_text(R"(duration: 1s
 topology:

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "analysis/result_reader.h"
 #include "direct_control_plane.h"
 #include "migration_engine.h"
 #include "models/headers.h"
@@ -245,6 +246,11 @@ class DelayedControlPlane final : public ControlPlaneLink {
   void workload_lost(models::VmIndex vm) override { inner_->workload_lost(vm); }
   uint64_t desired_version(models::VmIndex vm) const override { return inner_->desired_version(vm); }
   uint64_t enforced_version(models::VmIndex vm) const override { return inner_->enforced_version(vm); }
+  Impact workload_added(models::VmIndex vm, Done done) override { return inner_->workload_added(vm, std::move(done)); }
+  Impact workload_removed(models::VmIndex vm) override { return inner_->workload_removed(vm); }
+  const dfw::RuleSetSpec* computed_spec(models::VmIndex vm, uint64_t version) const override {
+    return inner_->computed_spec(vm, version);
+  }
 
  private:
   World& world_;
@@ -371,6 +377,171 @@ TEST(MigrateAction, AScenarioMigrationIsRecordedInTheSummary) {
   EXPECT_EQ(std::get<uint64_t>(extra["migrations"].value), 1u);
   EXPECT_EQ(std::get<uint64_t>(extra["migration_connections_broken"].value), 0u);
   EXPECT_EQ(std::get<uint64_t>(extra["invariant_violations"].value), 0u);
+}
+
+
+// A host failing mid-migration (docs/migration.md): srv (on a) migrates to b with 128 MiB at
+// 10 Gb/s from 50 ms, so its first pre-copy round lasts past 100 ms, when a host fails.
+struct MidMigrationCrash {
+  std::vector<std::string> outcome, abort_reason, vm_name, vm_host, flow_reason;
+  std::vector<int64_t> aborted_ns, resume_ns, flow_start, flow_end;
+  std::vector<uint64_t> flow_destination;
+  std::vector<std::string> flow_outcome;
+  std::vector<std::string> report;
+};
+
+MidMigrationCrash crash_during_migration(const std::string& failing_host, bool restart) {
+  MidMigrationCrash got;
+  const Scenario s = load({"duration=300ms"});
+  TempResult out;
+  RunOptions options;
+  options.output_path = out.path;
+  std::string error;
+  int code = -1;
+  auto simulation = Simulation::create(s, options, error, code);
+  EXPECT_TRUE(simulation) << error;
+  if (!simulation) return got;
+  TimelineEvent migrate;
+  migrate.at = sim::Millis(50);
+  migrate.action = "migrate";
+  migrate.args = {{"vm", "srv"}, {"to", "b"}, {"memory", "128MiB"}, {"dirty_rate", "0bps"}, {"bandwidth", "10Gbps"}};
+  EXPECT_TRUE(simulation->apply(migrate, error)) << error;
+  TimelineEvent fail;
+  fail.at = sim::Millis(100);
+  fail.action = "fail_host";
+  fail.args = {{"host", failing_host}};
+  if (restart) fail.args["restart_after"] = "20ms";
+  EXPECT_TRUE(simulation->apply(fail, error)) << error;
+  EXPECT_EQ(simulation->run(error), 0) << error;
+  RunSummary summary;
+  EXPECT_EQ(simulation->finish(summary, error), 0) << error;
+  got.report = summary.report_lines;
+  auto r = analysis::ResultReader::open(out.path.string(), error);
+  EXPECT_TRUE(r) << error;
+  if (!r) return got;
+  auto strings = [&](const char* path, std::vector<std::string>& v) { EXPECT_TRUE(r->read_strings(path, v, error)) << path << error; };
+  auto ints = [&](const char* path, std::vector<int64_t>& v) { EXPECT_TRUE(r->read_int64(path, v, error)) << path << error; };
+  strings("/migrations/outcome", got.outcome);
+  strings("/migrations/abort_reason", got.abort_reason);
+  ints("/migrations/aborted_ns", got.aborted_ns);
+  ints("/migrations/resume_ns", got.resume_ns);
+  strings("/vms/name", got.vm_name);
+  strings("/vms/host_name", got.vm_host);
+  strings("/flows/outcome", got.flow_outcome);
+  strings("/flows/reason", got.flow_reason);
+  ints("/flows/start_ns", got.flow_start);
+  ints("/flows/end_ns", got.flow_end);
+  EXPECT_TRUE(r->read_uint64("/flows/destination_vm", got.flow_destination, error)) << error;
+  return got;
+}
+
+std::string host_of(const MidMigrationCrash& got, const std::string& vm) {
+  for (std::size_t i = 0; i < got.vm_name.size(); ++i)
+    if (got.vm_name[i] == vm) return got.vm_host[i];
+  return "";
+}
+
+TEST(MigrationHostFailure, DestinationCrashAbortsTheMigrationAndTheVmKeepsRunningOnTheSource) {
+  const MidMigrationCrash got = crash_during_migration("b", false);
+  ASSERT_EQ(got.outcome, std::vector<std::string>{"aborted"});
+  EXPECT_EQ(got.abort_reason, std::vector<std::string>{"destination_host_failed"});
+  EXPECT_EQ(got.aborted_ns, std::vector<int64_t>{sim::Millis(100).ns()});
+  EXPECT_EQ(got.resume_ns, std::vector<int64_t>{-1});
+  EXPECT_EQ(host_of(got, "srv"), "a");
+  // srv keeps serving: flows to it (VM index 0) that start after the abort complete.
+  int completed = 0;
+  for (std::size_t f = 0; f < got.flow_outcome.size(); ++f)
+    completed += got.flow_destination[f] == 0 && got.flow_start[f] > sim::Millis(100).ns() &&
+                 got.flow_outcome[f] == "completed";
+  EXPECT_GT(completed, 0);
+  EXPECT_THAT(got.report, ::testing::Contains(HasSubstr("migrations  0 done, 1 aborted or unfinished")));
+}
+
+TEST(MigrationHostFailure, SourceCrashAbortsTheMigrationAndTheVmDiesThenHaRestartsItFresh) {
+  const MidMigrationCrash got = crash_during_migration("a", true);
+  ASSERT_EQ(got.outcome, std::vector<std::string>{"aborted"});
+  EXPECT_EQ(got.abort_reason, std::vector<std::string>{"source_host_failed"});
+  EXPECT_EQ(got.aborted_ns, std::vector<int64_t>{sim::Millis(100).ns()});
+  EXPECT_EQ(got.resume_ns, std::vector<int64_t>{-1});
+  // HA placed it on the least-loaded host that is up (b and c hold 2 clients each: b, the lower
+  // index), not where the migration was going because of the migration.
+  const std::string now_on = host_of(got, "srv");
+  EXPECT_NE(now_on, "a");
+  EXPECT_EQ(now_on, "b");
+  // Clients' flows to srv that were open at the crash never complete afterwards: the restarted
+  // guest has a fresh stack and a fresh firewall port.
+  for (std::size_t f = 0; f < got.flow_outcome.size(); ++f) {
+    if (got.flow_destination[f] == 0 && got.flow_start[f] < sim::Millis(100).ns() &&
+        (got.flow_end[f] < 0 || got.flow_end[f] > sim::Millis(100).ns())) {
+      EXPECT_NE(got.flow_outcome[f], "completed") << f;
+    }
+  }
+}
+
+
+// Replayed flows (pcap) count for connections_broken: the bundled pcap-replay scenario's
+// workstation (h0) migrates to h2 while its captured conversations run. With state: move none
+// breaks (packets lost during the downtime are switchover drops, not breakage); with state: drop
+// the fresh port has no connection, so dfw drops their next packets (invalid_state): broken.
+struct ReplayMigration {
+  uint64_t tracked = 0, broken = 0, violations = 0;
+  std::string outcome;
+};
+
+ReplayMigration migrate_replay(const std::string& state) {
+  ReplayMigration got;
+  auto loaded = testing::load_file(std::string(SEGSIM_SOURCE_DIR) + "/scenarios/examples/pcap-replay.yaml",
+                                   {"duration=4s"});
+  EXPECT_TRUE(loaded.scenario) << loaded.text;
+  if (!loaded.scenario) return got;
+  TempResult out;
+  RunOptions options;
+  options.output_path = out.path;
+  std::string error;
+  int code = -1;
+  auto simulation = Simulation::create(*loaded.scenario, options, error, code);
+  EXPECT_TRUE(simulation) << error;
+  if (!simulation) return got;
+  TimelineEvent migrate;
+  migrate.at = sim::Millis(1500);
+  migrate.action = "migrate";
+  migrate.args = {{"vm", "workstation"}, {"to", "h2"}, {"memory", "64MiB"}, {"dirty_rate", "0bps"},
+                  {"bandwidth", "10Gbps"}, {"state", state}};
+  EXPECT_TRUE(simulation->apply(migrate, error)) << error;
+  EXPECT_EQ(simulation->run(error), 0) << error;
+  RunSummary summary;
+  EXPECT_EQ(simulation->finish(summary, error), 0) << error;
+  auto r = analysis::ResultReader::open(out.path.string(), error);
+  EXPECT_TRUE(r) << error;
+  if (!r) return got;
+  std::vector<uint64_t> tracked, broken;
+  std::vector<std::string> outcome;
+  EXPECT_TRUE(r->read_uint64("/migrations/connections_tracked", tracked, error)) << error;
+  EXPECT_TRUE(r->read_uint64("/migrations/connections_broken", broken, error)) << error;
+  EXPECT_TRUE(r->read_strings("/migrations/outcome", outcome, error)) << error;
+  if (tracked.size() != 1 || broken.size() != 1 || outcome.size() != 1) {
+    ADD_FAILURE() << "expected one migration row";
+    return got;
+  }
+  got.tracked = tracked[0];
+  got.broken = broken[0];
+  got.outcome = outcome[0];
+  for (const auto& f : summary.extra)
+    if (f.name == "invariant_violations") got.violations = std::get<uint64_t>(f.value);
+  return got;
+}
+
+TEST(MigrationReplay, ReplayedConnectionsAreTrackedAndBreakOnlyWithoutState) {
+  const ReplayMigration move = migrate_replay("move");
+  EXPECT_EQ(move.outcome, "done");
+  EXPECT_GT(move.tracked, 0u);  // the workstation's captured conversations were live
+  EXPECT_EQ(move.broken, 0u);
+  EXPECT_EQ(move.violations, 0u);
+  const ReplayMigration drop = migrate_replay("drop");
+  EXPECT_EQ(drop.outcome, "done");
+  EXPECT_EQ(drop.tracked, move.tracked);  // same run up to the stop
+  EXPECT_GT(drop.broken, 0u);
+  EXPECT_LE(drop.broken, drop.tracked);
 }
 
 }  // namespace

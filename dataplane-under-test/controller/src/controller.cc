@@ -52,6 +52,26 @@ std::unique_ptr<Controller> Controller::create(Policy policy, std::vector<Worklo
   return std::unique_ptr<Controller>(new Controller(std::move(state)));
 }
 
+std::unique_ptr<Controller> Controller::resume(Policy policy, std::vector<Workload> workloads,
+                                              const DurableVersions& previous, Status& error) {
+  auto state = build_state(std::move(policy), std::move(workloads), previous.generation + 1, error);
+  if (!state) return nullptr;
+  for (const auto& [id, slot] : state->slot_by_id) {
+    auto it = previous.ports.find(id);
+    if (it != previous.ports.end() && it->second.fingerprint == state->port_fingerprint(slot))
+      state->slots[slot].version = it->second.version;
+  }
+  return std::unique_ptr<Controller>(new Controller(std::move(state)));
+}
+
+DurableVersions Controller::durable_versions() const {
+  DurableVersions out;
+  out.generation = state_->generation;
+  for (const auto& [id, slot] : state_->slot_by_id)
+    out.ports[id] = {state_->slots[slot].version, state_->port_fingerprint(slot)};
+  return out;
+}
+
 ChangeSet Controller::add_workload(Workload workload, Status& error) {
   ControllerState& st = *state_;
   if (error = validate_workload(st.policy, workload); !error) return {};

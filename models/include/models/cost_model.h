@@ -80,16 +80,26 @@ class CostModel {
                          c_.per_frame_generated * w.frames_generated +
                          c_.per_extra_segment * extra_segments +
                          c_.per_wire_byte * packet.wire_size;
-    return total <= 0 ? 0 : static_cast<uint64_t>(std::llround(total));
+    return round_cycles(total);
   }
   // Cycles of an expiry sweep that removed `connections` connections (not tied to a packet).
   uint64_t expiry_cycles(uint64_t connections) const {
     if (!enabled_) return 0;
     const double total = c_.per_connection_destroyed * static_cast<double>(connections);
-    return total <= 0 ? 0 : static_cast<uint64_t>(std::llround(total));
+    return round_cycles(total);
   }
 
  private:
+  // std::llround for the non-negative case (halves away from zero), without the libm call on
+  // every packet: x - trunc(x) is exact for any double, so the comparison with 0.5 is too.
+  static uint64_t round_cycles(double total) {
+    if (!(total > 0)) return 0;
+    if (total >= 9.0e18) return static_cast<uint64_t>(std::llround(total));
+    auto whole = static_cast<uint64_t>(total);
+    if (total - static_cast<double>(whole) >= 0.5) ++whole;
+    return whole;
+  }
+
   CostCoefficients c_;
   bool enabled_ = false;
 };

@@ -54,8 +54,12 @@ class FifoServer {
   // Admits `size` bytes serialized at `rate` (> 0), served at the exact rate (to the picosecond);
   // returns the finish rounded up to the nanosecond.
   sim::Time admit_bytes_at(sim::Time now, uint64_t size, sim::DataRate rate) {
-    const unsigned __int128 bit_ps = static_cast<unsigned __int128>(size) * 8 * 1'000'000'000'000ULL;
     const uint64_t bps = rate.bits_per_second();
+    // ceil(size * 8e12 / bps) ps. In 64 bits when the sum fits (packets up to 1 MiB at rates
+    // up to 4.6 Eb/s): the same value without a 128-bit division call per packet and hop.
+    if (size <= (uint64_t{1} << 20) && bps <= (uint64_t{1} << 62)) [[likely]]
+      return admit_ps(now, static_cast<int64_t>((size * 8'000'000'000'000ULL + bps - 1) / bps), size);
+    const unsigned __int128 bit_ps = static_cast<unsigned __int128>(size) * 8 * 1'000'000'000'000ULL;
     return admit_ps(now, static_cast<int64_t>((bit_ps + bps - 1) / bps), size);
   }
 

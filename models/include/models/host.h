@@ -46,6 +46,7 @@
 #include "models/fifo_server.h"
 #include "models/host_stats.h"
 #include "models/latency_histogram.h"
+#include "models/mac_table.h"
 #include "models/packet.h"
 #include "models/sim_platform.h"
 #include "models/vm.h"
@@ -120,6 +121,18 @@ class Host final : public HostPort, private platform::FrameSink {
   };
   void set_drop_observer(DropObserver* observer) { drop_observer_ = observer; }
   DropObserver* drop_observer() const { return drop_observer_; }
+  // Told of every packet dfw allowed on a port, right after the verdict (invariant 1,
+  // docs/failures.md "Invariants"). `host.datapath().rules(port)` is the table that decided: tables
+  // are swapped between packets, never during one. Not owned; nullptr (the default) costs one
+  // compare per allowed packet.
+  class VerdictObserver {
+   public:
+    virtual ~VerdictObserver() = default;
+    virtual void dfw_allowed(const Host& host, const Packet& packet, VmIndex port, dfw::Direction direction,
+                             const dfw::Result& result) = 0;
+  };
+  void set_verdict_observer(VerdictObserver* observer) { verdict_observer_ = observer; }
+  VerdictObserver* verdict_observer() const { return verdict_observer_; }
 
   // The real firewall, for rule hits, per-port counters, export/import.
   dfw::Datapath& datapath() { return *datapath_; }
@@ -196,7 +209,9 @@ class Host final : public HostPort, private platform::FrameSink {
   std::unique_ptr<dfw::Datapath> datapath_;
   std::vector<Core> cores_;
   std::unordered_map<VmIndex, std::unique_ptr<VNic>> vnics_;
-  std::unordered_map<uint64_t, VmIndex> mac_table_;  // vSwitch: MAC -> local VM
+  // vnics_ indexed by VmIndex (nullptr: not here), for the per-packet "still local?" test.
+  std::vector<VNic*> vnic_by_vm_;
+  MacTable mac_table_;  // vSwitch: MAC -> local VM
   platform::TimerPtr expiry_timer_;
   sim::Time last_expiry_ = sim::Time::zero();
   bool down_ = false;
@@ -208,6 +223,7 @@ class Host final : public HostPort, private platform::FrameSink {
   VmIndex host_stack_address_ = kNoVm;
   PacketReceiver* host_stack_ = nullptr;
   DropObserver* drop_observer_ = nullptr;
+  VerdictObserver* verdict_observer_ = nullptr;
 };
 
 }  // namespace models

@@ -52,6 +52,8 @@ class Switch final : public LinkReceiver {
 
   uint64_t no_route_drops() const { return no_route_drops_; }     // packets
   uint64_t forwarded_packets() const { return forwarded_packets_; }  // packets
+  // Routed onto a port whose link is down (routes not reconverged yet; switched_fabric.h).
+  uint64_t stale_route_drops() const { return stale_route_drops_; }  // packets
 
  private:
   std::string name_;
@@ -64,6 +66,7 @@ class Switch final : public LinkReceiver {
   std::vector<uint32_t> route_ports_;
   uint64_t no_route_drops_ = 0;
   uint64_t forwarded_packets_ = 0;
+  uint64_t stale_route_drops_ = 0;
 };
 
 // ECMP choice among `count` equal-cost next hops: a full-avalanche mix of the flow hash and a

@@ -5,14 +5,16 @@
 // Topologies. Every builder produces a FabricGraph (named switches, hosts, and bidirectional
 // edges with link parameters) and build_switched_fabric() turns it into switches and links:
 //  - leaf_spine_graph: `leaves` leaf switches, each with `hosts_per_leaf` hosts, fully meshed to
-//    `spines` spine switches. With uplinks_per_host = 2 a host has two parallel links to its leaf
-//    (an active/active bond); the host picks one per flow by flow hash.
+//    `spines` spine switches. With uplinks_per_host = 2 a host is dual-homed: one link to its
+//    leaf and one to the partner leaf (index xor 1; leaves must be even), an active/active bond
+//    (MLAG-style); the host picks one per flow by flow hash, and spines reach it via either leaf.
 //  - star_graph: one switch, every host on it.
 //  - any FabricGraph written by hand (the scenario's `graph` kind).
 // Hosts never forward: a route never transits a host. Each edge becomes two links (one per
 // direction), each with the output queue of the port that feeds it.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,7 +40,7 @@ struct LeafSpineParams {
   uint32_t leaves = 2;            // count of leaf (top-of-rack) switches
   uint32_t spines = 2;            // count of spine switches
   uint32_t hosts_per_leaf = 2;    // count
-  uint32_t uplinks_per_host = 1;  // count, 1 or 2 (active/active to the host's leaf)
+  uint32_t uplinks_per_host = 1;  // count, 1 or 2 (active/active to the host's leaf and its partner)
   LinkParams host_link;           // host <-> leaf
   LinkParams fabric_link{sim::DataRate::gbps(40), sim::Micros(1), sim::Bytes{1024 * 1024}, {}};
 
@@ -92,6 +94,16 @@ class SwitchedFabric final : public Fabric {
   // The two links of an edge: direction 0 is a->b as written in the graph, 1 is b->a.
   Link& edge_link(std::size_t edge, int direction) { return *edge_links_[2 * edge + direction]; }
 
+  // Routing reconvergence (docs/failures.md). Links change state at once (a dead cable carries
+  // nothing), but the switches' routes follow `delay` later — failure detection (BFD, hold
+  // timers) plus BGP updates. Meanwhile a switch still hashes packets onto a next hop whose link
+  // is down: they are dropped there as stale_route. Each change is applied with the edge states
+  // it saw (a later failure inside the window waits for its own delay). Zero (the default)
+  // recomputes at once.
+  void set_reconvergence_delay(sim::Time delay) { reconvergence_delay_ = delay; }
+  sim::Time reconvergence_delay() const { return reconvergence_delay_; }
+  uint64_t stale_route_drops() const;
+
   // Switch failure: every edge of the switch goes down (as above) until it recovers; edges that
   // were set down on their own stay down after the recovery.
   bool switch_up(std::size_t index) const { return switch_up_[index]; }
@@ -115,7 +127,10 @@ class SwitchedFabric final : public Fabric {
     uint32_t edge;  // index in FabricGraph::edges
   };
   SwitchedFabric(sim::Kernel& kernel, PacketPool& pool);
-  bool compute_routes(std::string* unreachable);
+  // Routes over the edges marked up in `up` (one entry per edge).
+  bool compute_routes(const std::vector<bool>& up, std::string* unreachable);
+  // The oldest pending change (set_reconvergence_delay) reaches the switches' tables.
+  void converge_next();
   // Sets each edge's effective state from its own and its switches' and reroutes.
   void apply_edge_states();
   uint32_t choose_uplink(uint32_t host, uint64_t flow_hash) const;
@@ -145,6 +160,8 @@ class SwitchedFabric final : public Fabric {
   std::vector<bool> switch_up_;      // set_switch_up
   std::vector<std::pair<uint32_t, uint32_t>> edge_nodes_;  // node indices of each edge's ends
   std::vector<Link*> edge_links_;  // 2 per edge: a->b, b->a
+  sim::Time reconvergence_delay_ = sim::Time::zero();
+  std::deque<std::vector<bool>> pending_routing_;  // edge states of changes not yet converged
 };
 
 // Builds switches, links and routes. Every switch gets a kernel entity "switch/<name>". Returns

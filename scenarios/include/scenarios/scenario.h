@@ -44,6 +44,9 @@ struct FabricSpec {
     LinkSpec link;
   };
   std::vector<GraphLink> links;
+  // routing.reconvergence_delay: how long after a link or switch changes state the switches'
+  // routes follow (failure detection + BGP); 0 = at once (docs/failures.md).
+  sim::Time reconvergence_delay = sim::Time::zero();
 };
 
 struct HostSpec {
@@ -53,6 +56,9 @@ struct HostSpec {
   uint32_t rx_queue_count = 4;       // NIC receive queues, spread over cores by RSS
   uint32_t core_queue_packets = 1024;  // per-core backlog before drops
   uint32_t connection_limit = 2'000'000;
+  // VMs the VM groups without `count` place on this host, split round-robin over those groups
+  // (0: none). The knob a capacity sweep turns: `--param topology.hosts.vms_per_host=10,20,40`.
+  uint32_t vms_per_host = 0;
 };
 
 struct VmSpec {
@@ -116,6 +122,7 @@ struct TrafficSpec {
   std::string flow_size_cdf;                     // file path (resolved, see top of file)
   std::vector<CdfPoint> flow_size_cdf_points;    // the file's table, read and checked by the loader
   double load = 0.3;                             // fraction of host link capacity
+  std::optional<sim::DataRate> load_per_vm;      // instead of `load`: payload rate each source VM offers
   std::string protocol = "tcp";                  // tcp | udp
   uint16_t destination_port = 8080;
   sim::Time start = sim::Time::zero();
@@ -198,6 +205,9 @@ struct OutputSpec {
   sim::Time interval = sim::Millis(10);  // time-series sampling interval
   std::vector<std::string> pcap_ports;   // VM names or link names to capture (YAML key `pcap`)
   std::string pcap_directory;
+  // Bytes kept per captured frame (YAML `pcap_snap_length`, 14..262144): 128 holds every header
+  // the models build; more adds zero payload bytes up to the frame length.
+  uint32_t pcap_snap_length = 128;
 };
 
 struct Scenario {

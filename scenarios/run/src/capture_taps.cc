@@ -134,6 +134,7 @@ std::unique_ptr<RunExtension> create_capture_taps(RunContext& context, std::stri
     p.name = name;
     p.path = (directory / (name + ".pcap")).string();
     p.mss = s.transport.mss;
+    p.snap_length = s.outputs.pcap_snap_length;
     const models::VmIndex vm = world.vms.find(name);
     std::vector<std::size_t> links;
     if (vm == models::kNoVm) {

@@ -11,6 +11,7 @@
 // Callbacks run later, as world events, never from inside the call that asked (even when the
 // answer is immediate), so callers' state is consistent when they run.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -37,10 +38,28 @@ class ControlPlaneLink {
   // `vm` is gone (died with its host and not restarted yet): its port no longer exists anywhere.
   virtual void workload_lost(models::VmIndex vm) = 0;
 
+  // Scale out / in (scale.h). What a workload change impacted, as the controller computed it.
+  struct Impact {
+    std::size_t ports = 0;
+    std::size_t hosts = 0;
+  };
+  // `vm` was created during the run: it is in the VmTable with Vm::host set, and its port exists
+  // there (enforcing nothing until its rules arrive). The controller learns the workload, and
+  // every impacted port (the new one, and the peers whose IP sets now hold its addresses) gets
+  // new rules; `done` runs when all of them enforce them.
+  virtual Impact workload_added(models::VmIndex vm, Done done) = 0;
+  // `vm` is gone for good (its port already removed): the controller forgets it and the peers'
+  // IP sets shrink.
+  virtual Impact workload_removed(models::VmIndex vm) = 0;
+
   // For the invariants: the version of `vm`'s rules the controller wants now, and the version its
   // port enforces (0 when the VM has no port).
   virtual uint64_t desired_version(models::VmIndex vm) const = 0;
   virtual uint64_t enforced_version(models::VmIndex vm) const = 0;
+  // For invariant 1: the rule set the controller computed for `vm` at `version` (every version
+  // it ever gave the port, not only the current one: a port may still enforce an older one);
+  // nullptr if it never computed that version for that port. Valid for the life of the link.
+  virtual const dfw::RuleSetSpec* computed_spec(models::VmIndex vm, uint64_t version) const = 0;
 };
 
 }  // namespace scenarios

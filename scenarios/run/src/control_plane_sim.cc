@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "policy_bridge.h"
+#include "scale.h"
 
 namespace scenarios {
 namespace {
@@ -94,7 +95,11 @@ std::unique_ptr<SimulatedControlPlane> SimulatedControlPlane::create(const Scena
 
 bool SimulatedControlPlane::start_service(std::string& error) {
   controller::Status status;
-  std::unique_ptr<controller::Controller> computed = controller::Controller::create(policy_, workloads(), status);
+  // A recovered controller resumes from its durable version record (docs/control-plane.md,
+  // "Controller restart"): versions never go back, so stale windows stay visible across restarts.
+  std::unique_ptr<controller::Controller> computed =
+      durable_ ? controller::Controller::resume(policy_, workloads(), *durable_, status)
+               : controller::Controller::create(policy_, workloads(), status);
   if (!computed) {
     error = "control_plane: the controller refused the policy: " + status.message();
     return false;
@@ -107,6 +112,7 @@ bool SimulatedControlPlane::start_service(std::string& error) {
       std::move(computed), *listener_, controller::ServiceEnv{clock_, timers_, log_, metrics_}, config);
   ++epoch_;
   service_->set_convergence_listener([this](const controller::ChangeRecord& r) { on_converged(r); });
+  specs_.record(service_->controller());
   return true;
 }
 
@@ -179,6 +185,7 @@ bool SimulatedControlPlane::change(
   const std::size_t index = rows_.size() - 1;
   row_by_change_[{epoch_, id}] = index;
   track(rows_[index], id);
+  specs_.record(service_->controller());
   annotate(AnnotationKind::kPolicyChange, {{"change", rows_[index].change},
                                            {"kind", rows_[index].kind},
                                            {"ports_impacted", int64_t(rows_[index].ports_impacted)}});
@@ -374,9 +381,51 @@ void SimulatedControlPlane::workload_lost(models::VmIndex vm) {
          [&](controller::ControllerService& s, controller::Status& st) { return s.remove_workload(vm, st); }, error);
 }
 
+ControlPlaneLink::Impact SimulatedControlPlane::workload_added(models::VmIndex vm, Done done) {
+  if (vm >= workloads_.size()) {
+    const std::size_t n = static_cast<std::size_t>(vm) + 1;
+    workloads_.resize(n);
+    workload_present_.resize(n, false);
+    prepared_host_.resize(n, -1);
+    prepared_change_.resize(n, {0, 0});
+  }
+  workloads_[vm] = workload_of(world_, vm);
+  workload_present_[vm] = true;
+  const uint32_t host = world_.vms[vm].host;
+  std::vector<Done> dones;
+  dones.push_back(std::move(done));
+  std::string error;
+  const std::size_t rows_before = rows_.size();
+  const controller::Workload w = workloads_[vm];
+  change("add_vm " + world_.vms[vm].name + " on " + world_.hosts[host]->name(), "add_workload",
+         [&](controller::ControllerService& s, controller::Status& st) { return s.add_workload(w, st); }, error,
+         std::move(dones));
+  agents_[host]->port_attached(vm);  // the port exists: rules go on it as soon as they arrive
+  if (rows_.size() == rows_before) return {};
+  return Impact{rows_.back().ports_impacted, rows_.back().hosts_impacted};
+}
+
+ControlPlaneLink::Impact SimulatedControlPlane::workload_removed(models::VmIndex vm) {
+  if (vm >= workload_present_.size() || !workload_present_[vm]) return {};
+  workload_present_[vm] = false;
+  std::string error;
+  const std::size_t rows_before = rows_.size();
+  change("remove_vm " + world_.vms[vm].name, "remove_workload",
+         [&](controller::ControllerService& s, controller::Status& st) { return s.remove_workload(vm, st); }, error);
+  close_stale_windows(world_.vms[vm].host);  // its own window (if any) ends with its port
+  if (rows_.size() == rows_before) return {};
+  return Impact{rows_.back().ports_impacted, rows_.back().hosts_impacted};
+}
+
 uint64_t SimulatedControlPlane::desired_version(models::VmIndex vm) const {
   if (service_) return service_->controller().port_version(vm);
   return 0;
+}
+
+const dfw::RuleSetSpec* SimulatedControlPlane::computed_spec(models::VmIndex vm, uint64_t version) const {
+  if (const dfw::RuleSetSpec* spec = specs_.find(vm, version)) return spec;
+  if (service_) specs_.record(service_->controller(), vm);
+  return specs_.find(vm, version);
 }
 
 uint64_t SimulatedControlPlane::enforced_version(models::VmIndex vm) const {
@@ -417,6 +466,9 @@ bool SimulatedControlPlane::fail_controller(std::string& error) {
     for (Done& d : done) later(std::move(d));
   done_by_change_.clear();
   accumulate_totals();
+  // The durable record as the controller last wrote it: it writes it with every change before
+  // sending the change's deltas, so reading it at the crash is the same as reading the store.
+  durable_ = service_->controller().durable_versions();
   service_.reset();   // the process dies: its connections close (agents see the peer close)
   listener_.reset();  // and nothing listens: reconnects are refused until the recovery
   annotate(AnnotationKind::kFailure, {{"component", std::string("controller")}});
@@ -478,7 +530,7 @@ void SimulatedControlPlane::check_converged_rules() {
   InvariantCount& c = world_.invariants["converged_rules_match"];
   const controller::Controller& computed = service_->controller();
   for (models::VmIndex v = 0; v < world_.vms.size(); ++v) {
-    if (!workload_present_[v]) continue;
+    if (v >= workload_present_.size() || !workload_present_[v]) continue;
     const uint32_t h = world_.vms[v].host;
     if (h >= world_.hosts.size() || !world_.hosts[h]->has_vm(v)) continue;
     ++c.checked;
@@ -509,7 +561,7 @@ void SimulatedControlPlane::check_converged_rules() {
 // one it enforces opens a window; packets its datapath allows until it catches up are counted.
 void SimulatedControlPlane::open_stale_windows() {
   for (models::VmIndex v = 0; v < world_.vms.size(); ++v) {
-    if (stale_.count(v) || !workload_present_[v]) continue;
+    if (stale_.count(v) || v >= workload_present_.size() || !workload_present_[v]) continue;
     const uint32_t h = world_.vms[v].host;
     if (h >= world_.hosts.size() || !world_.hosts[h]->has_vm(v)) continue;
     if (enforced_version(v) == desired_version(v)) continue;

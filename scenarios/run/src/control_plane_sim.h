@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "agent/agent.h"
 #include "controller/service.h"
 #include "control_plane_link.h"
+#include "invariant_specs.h"
 #include "dfw/driver.h"
 #include "models/mgmt_network.h"
 #include "models/sim_platform.h"
@@ -75,8 +77,11 @@ class SimulatedControlPlane final : public ControlPlaneLink {
   dfw::RuleTablePtr rules_on_host(models::VmIndex vm, uint32_t host) const override;
   void workload_moved(models::VmIndex vm, uint32_t host, Done done) override;
   void workload_lost(models::VmIndex vm) override;
+  Impact workload_added(models::VmIndex vm, Done done) override;
+  Impact workload_removed(models::VmIndex vm) override;
   uint64_t desired_version(models::VmIndex vm) const override;
   uint64_t enforced_version(models::VmIndex vm) const override;
+  const dfw::RuleSetSpec* computed_spec(models::VmIndex vm, uint64_t version) const override;
 
   // --- changes and failures (timeline actions) ---
   bool set_rule_action(const std::string& rule, dfw::Action action, std::string& error);
@@ -142,6 +147,8 @@ class SimulatedControlPlane final : public ControlPlaneLink {
   std::unique_ptr<platform::ChannelListener> listener_;
   std::unique_ptr<controller::ControllerService> service_;
   uint64_t epoch_ = 0;  // controller incarnation (1, 2, ...)
+  // The controller's durable version record (set at its first crash; see start_service).
+  std::optional<controller::DurableVersions> durable_;
   controller::MessageTotals totals_;  // of finished incarnations, plus the live one at the end
 
   std::vector<std::unique_ptr<platform::ChannelConnector>> connectors_;
@@ -168,6 +175,9 @@ class SimulatedControlPlane final : public ControlPlaneLink {
   };
   std::map<models::VmIndex, StaleWindow> stale_;
   uint64_t stale_packets_ = 0;
+  // Every version the controller computed, per port (invariant 1): recorded when the controller
+  // starts and after every change it accepts, before any agent can have received it.
+  mutable ComputedSpecs specs_;
 };
 
 }  // namespace scenarios

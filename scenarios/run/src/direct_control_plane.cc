@@ -2,6 +2,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <set>
+
+#include "scale.h"
 
 namespace scenarios {
 
@@ -41,7 +44,50 @@ void DirectControlPlane::workload_moved(models::VmIndex vm, uint32_t host, Done 
 
 void DirectControlPlane::workload_lost(models::VmIndex) {}
 
+ControlPlaneLink::Impact DirectControlPlane::apply(const controller::ChangeSet& changes) {
+  std::set<uint32_t> hosts;
+  for (controller::WorkloadId port : changes.changed_ports) {
+    const uint32_t h = world_.vms[port].host;
+    if (h >= world_.hosts.size() || !world_.hosts[h]->has_vm(port)) continue;
+    world_.hosts[h]->install_rules(port, compiled(port));
+    hosts.insert(h);
+  }
+  return Impact{changes.changed_ports.size() + changes.removed_ports.size(), hosts.size()};
+}
+
+ControlPlaneLink::Impact DirectControlPlane::workload_added(models::VmIndex vm, Done done) {
+  controller::Status status;
+  const controller::ChangeSet changes = world_.controller->add_workload(workload_of(world_, vm), status);
+  if (!status) {
+    // The scale action validated the workload against the same policy: a bug, not bad input.
+    std::fprintf(stderr, "segsim: internal error: add_workload %s: %s\n", world_.vms[vm].name.c_str(),
+                 status.message().c_str());
+    std::abort();
+  }
+  const Impact impact = apply(changes);  // the new port's host included: its port exists
+  later(std::move(done));
+  return impact;
+}
+
+ControlPlaneLink::Impact DirectControlPlane::workload_removed(models::VmIndex vm) {
+  controller::Status status;
+  const controller::ChangeSet changes = world_.controller->remove_workload(vm, status);
+  Impact impact = apply(changes);
+  // The removed port's own host counts as impacted (its port went away), as the service counts it.
+  std::set<uint32_t> hosts;
+  for (controller::WorkloadId port : changes.changed_ports) hosts.insert(world_.vms[port].host);
+  hosts.insert(world_.vms[vm].host);
+  impact.hosts = hosts.size();
+  return impact;
+}
+
 uint64_t DirectControlPlane::desired_version(models::VmIndex vm) const { return world_.controller->port_version(vm); }
+
+const dfw::RuleSetSpec* DirectControlPlane::computed_spec(models::VmIndex vm, uint64_t version) const {
+  if (const dfw::RuleSetSpec* spec = specs_.find(vm, version)) return spec;
+  specs_.record(*world_.controller, vm);
+  return specs_.find(vm, version);
+}
 
 uint64_t DirectControlPlane::enforced_version(models::VmIndex vm) const {
   for (const auto& host : world_.hosts) {

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "control_plane_link.h"
+#include "invariant_specs.h"
 #include "policy_bridge.h"
 #include "world.h"
 
@@ -20,15 +21,22 @@ class DirectControlPlane final : public ControlPlaneLink {
   dfw::RuleTablePtr rules_on_host(models::VmIndex vm, uint32_t host) const override;
   void workload_moved(models::VmIndex vm, uint32_t host, Done done) override;
   void workload_lost(models::VmIndex vm) override;
+  Impact workload_added(models::VmIndex vm, Done done) override;
+  Impact workload_removed(models::VmIndex vm) override;
   uint64_t desired_version(models::VmIndex vm) const override;
   uint64_t enforced_version(models::VmIndex vm) const override;
+  const dfw::RuleSetSpec* computed_spec(models::VmIndex vm, uint64_t version) const override;
 
  private:
   dfw::RuleTablePtr compiled(models::VmIndex vm) const;
   void later(Done done);
+  // Installs the new rules of every port a change touched, wherever it runs now.
+  Impact apply(const controller::ChangeSet& changes);
 
   World& world_;
   mutable RuleTableCache tables_;
+  // Recorded on first use: every port enforces the controller's current version at once.
+  mutable ComputedSpecs specs_;
 };
 
 }  // namespace scenarios

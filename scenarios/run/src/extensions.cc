@@ -6,7 +6,9 @@
 #include "control_plane_sim_extension.h"
 #include "extension.h"
 #include "failures.h"
+#include "invariant_allowed.h"
 #include "migration_extension.h"
+#include "scale.h"
 
 namespace scenarios {
 
@@ -22,6 +24,8 @@ bool create_extensions(RunContext& context, std::vector<std::unique_ptr<RunExten
   if (!add_control_plane_sim(context, out, error, exit_code)) return false;
   out.push_back(create_failures_extension(context));
   out.push_back(make_migration_extension(context));
+  out.push_back(create_scale_extension(context));
+  out.push_back(create_allowed_invariant(context));
   out.push_back(create_annotation_bridge(context));  // last: chains the drop observers of the others
   return true;
 }

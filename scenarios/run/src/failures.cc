@@ -79,7 +79,7 @@ bool Failures::finish(analysis::ResultWriter& writer, RunSummary& summary, std::
   if (records_.empty()) return true;  // no failure: no table, no summary noise
   std::vector<std::string> kind, target, cause;
   std::vector<int64_t> start, end, restart;
-  std::vector<uint64_t> vms, connections, dropped, restarted;
+  std::vector<uint64_t> vms, connections, dropped, restarted, aborted;
   std::vector<double> loss, corruption;
   std::map<std::string, uint64_t> by_kind;
   uint64_t total_vms = 0, total_connections = 0, total_dropped = 0, total_restarted = 0;
@@ -95,6 +95,7 @@ bool Failures::finish(analysis::ResultWriter& writer, RunSummary& summary, std::
     connections.push_back(r.connections_lost);
     dropped.push_back(r.packets_dropped);
     restarted.push_back(r.restarted_vms);
+    aborted.push_back(r.flows_aborted);
     restart.push_back(r.restart_ns);
     loss.push_back(r.loss);
     corruption.push_back(r.corruption);
@@ -109,6 +110,7 @@ bool Failures::finish(analysis::ResultWriter& writer, RunSummary& summary, std::
   summary.extra.push_back({"failure_connections_lost", "connections", total_connections});
   summary.extra.push_back({"failure_packets_dropped", "packets", total_dropped});
   summary.extra.push_back({"failure_vms_restarted", "vms", total_restarted});
+  summary.extra.push_back({"stale_route_drops", "packets", context_.world.fabric->stale_route_drops()});
   std::string kinds;
   for (const auto& [k, n] : by_kind) kinds += (kinds.empty() ? "" : ", ") + k + " " + std::to_string(n);
   summary.report_lines.push_back("failures   " + std::to_string(records_.size()) + " (" + kinds + "): " +
@@ -126,6 +128,7 @@ bool Failures::finish(analysis::ResultWriter& writer, RunSummary& summary, std::
                              {"packets_dropped", "packets", std::move(dropped)},
                              {"restarted_vms", "vms", std::move(restarted)},
                              {"restart_ns", "ns", std::move(restart)},
+                             {"flows_aborted", "flows", std::move(aborted)},
                              {"loss", "1", std::move(loss)},
                              {"corruption", "1", std::move(corruption)}},
                             error);

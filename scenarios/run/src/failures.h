@@ -29,6 +29,7 @@ struct FailureRecord {
   int64_t end_ns = -1;             // -1: not recovered by the end of the run
   uint64_t vms_affected = 0;       // VMs that died (host) or were cut off (link, switch)
   uint64_t connections_lost = 0;   // dfw connections in the dead VMs' ports
+  uint64_t flows_aborted = 0;      // TCP connections + UDP flows the dead VMs' stacks held
   uint64_t packets_dropped = 0;    // drops the failure itself caused (see docs/failures.md)
   uint64_t restarted_vms = 0;      // VMs HA restarted (crash) or that came back (reboot)
   int64_t restart_ns = -1;         // when they did; -1: never

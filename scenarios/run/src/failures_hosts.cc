@@ -123,9 +123,15 @@ std::size_t Failures::crash_host(uint32_t host, const std::string& kind, const s
   for (uint32_t vm : record.dead_vms) {
     world.vms[vm].running = false;
     h.remove_vm(vm);  // the port goes, with its connections: nothing of its state survives
+    // The guest dies too: its sockets end now (vm_crashed), nothing of the old stack fires later.
+    if (vm < world.stacks.size() && world.stacks[vm])
+      record.flows_aborted += world.stacks[vm]->abort_all(models::traffic::FlowReason::kVmCrashed);
     world.control_plane->workload_lost(vm);
   }
-  return open(std::move(record));
+  const std::size_t index = open(std::move(record));
+  for (const auto& listener : world.host_crash_listeners)
+    if (listener) listener(host);  // e.g. migrations from or to it abort now
+  return index;
 }
 
 void Failures::bring_host_up(uint32_t host) {
@@ -141,6 +147,8 @@ bool Failures::start_vm(uint32_t vm, uint32_t host) {
   const dfw::Status status = h.add_vm(vm, world.control_plane->rules_on_host(vm, host));
   if (!status) return false;
   world.vms[vm].running = true;
+  // A booted guest: a fresh TCP/UDP stack (abort_all emptied it when the VM died).
+  if (vm < world.stacks.size() && world.stacks[vm]) world.stacks[vm]->restart();
   world.control_plane->workload_moved(vm, host, nullptr);
   return true;
 }

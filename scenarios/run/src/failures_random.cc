@@ -99,7 +99,11 @@ class Failures::RandomProcess {
 };
 
 // Here, where RandomProcess is complete.
-Failures::Failures(RunContext& context) : context_(context) {}
+Failures::Failures(RunContext& context) : context_(context) {
+  // topology.fabric.routing.reconvergence_delay: how long the switches keep their old routes
+  // after a link or switch changes state (switched_fabric.h).
+  context.world.fabric->set_reconvergence_delay(context.scenario.fabric.reconvergence_delay);
+}
 Failures::~Failures() = default;
 
 void Failures::start() {

@@ -5,12 +5,14 @@
 // timeline action (migration_extension.cc) and by tests.
 //
 // Connections broken by a migration (the definition used for /migrations and invariant 3):
-// the migrating VM's tracked connections are its flows (either end; synthetic traffic's flow
-// records) whose dfw connection is live at the VM's port on the source host when the VM stops,
-// in state established for TCP (any state for UDP). A tracked connection is broken if, after
-// the VM resumes, a packet of it is dropped by dfw at any host (for any reason: invalid_state
-// without state, default_drop without rules, ...) or its flow ends failed (reset, ICMP
-// unreachable, retries exhausted) — until the VM migrates again or the run ends.
+// the migrating VM's tracked connections are its flows (either end; synthetic and replayed
+// traffic's flow records) whose dfw connection is live at the VM's port on the source host when
+// the VM stops, in state established for TCP (any state for UDP). A tracked connection is broken
+// if, after the VM resumes, a packet of it is dropped by dfw at any host (for any reason:
+// invalid_state without state, default_drop without rules, ...) or — synthetic flows only,
+// whose TCP reacts — its flow ends failed (reset, ICMP unreachable, retries exhausted) — until
+// the VM migrates again or the run ends. A replayed flow has no transport: packets it lost
+// during the downtime are switchover drops, not a broken connection.
 
 #include <array>
 #include <cstdint>
@@ -61,7 +63,13 @@ struct MigrationRecord {
   uint64_t connections_lost_at_import = 0;  // tracked ones missing at the destination (move)
   uint64_t connections_broken = 0;
   uint64_t policy_gap_drops = 0;       // dfw drops at the new port before its policy arrived
+  // Invariant 3 applies only without fabric loss: packets lost to injected faults anywhere
+  // (fault_losses()) from the migration's start until the VM migrates again or the run ends.
+  uint64_t fault_losses_at_start = 0;
+  uint64_t fabric_loss_packets = 0;    // set by finish()
   std::array<uint64_t, models::kHostDropReasonCount> switchover_drops{};  // by host reason
+  int64_t abort_ns = -1;               // kAborted: when
+  std::string abort_reason;            // source_host_failed | destination_host_failed | vm_gone
   std::vector<uint8_t> blob;           // the exported port while in flight
   uint64_t switchover_drop_total() const;
   int64_t downtime_ns() const { return resume_ns < 0 ? -1 : resume_ns - stop_ns; }
@@ -81,8 +89,17 @@ class MigrationEngine {
   bool start(const MigrationRequest& request, std::string& error);
 
   // After the run: settles connections_broken from the flows' outcomes and counts invariant 3
-  // ("migration_keeps_connections") for every state: move migration.
+  // ("migration_keeps_connections") for every state: move migration without fabric loss in its
+  // window; one with loss is reported as not checked (reason fabric_loss), not judged.
   void finish();
+  // Packets lost so far to injected faults (docs/failures.md "Invariants"): link loss and
+  // corruption, links and switches down, no route, hosts down. Queue drops (congestion) are not
+  // faults: TCP recovers from them and invariant 3 still applies.
+  uint64_t fault_losses() const;
+
+  // A host crashed (failures_hosts.cc): every migration under way from or to it is aborted at
+  // once (docs/migration.md, "A host fails mid-migration").
+  void host_failed(uint32_t host);
 
   const std::vector<MigrationRecord>& records() const { return records_; }
 
@@ -103,6 +120,8 @@ class MigrationEngine {
   void policy_arrived(uint32_t index);
   // False (and the migration aborted) if the source no longer runs the VM or a host is down.
   bool still_possible(uint32_t index);
+  // Ends migration `index` as aborted now with `reason`; decides the VM's fate (see host_failed).
+  void abort(uint32_t index, const char* reason);
   void track_connections(uint32_t index);
   bool connection_live(const dfw::Datapath& datapath, models::VmIndex vm, uint32_t flow) const;
   void host_dropped(uint32_t host, const models::Packet& packet, models::HostDropReason reason);
@@ -118,6 +137,7 @@ class MigrationEngine {
   std::vector<MigrationRecord> records_;
   std::vector<std::unique_ptr<models::migration::PrecopyModel>> models_;   // by migration
   std::vector<models::migration::MigrationNetwork::Stream*> streams_;      // by migration
+  std::size_t crash_listener_ = 0;   // our entry in World::host_crash_listeners
   std::vector<int32_t> last_by_vm_;  // the VM's latest migration, -1 if none
   std::unordered_map<uint32_t, Tracked> tracked_;  // by flow id
 };

@@ -58,10 +58,11 @@ bool MigrationExtension::finish(analysis::ResultWriter& writer, RunSummary& summ
   engine_.finish();
   const auto& records = engine_.records();
   if (records.empty() && skipped_ == 0) return true;  // like /failures: only when there were some
-  std::vector<std::string> vm, from, to, state, policy, reasons, outcome;
+  std::vector<std::string> vm, from, to, state, policy, reasons, outcome, abort_reason;
+  std::vector<int64_t> aborted;
   std::vector<int64_t> start, precopy, downtime, gap, resume;
   std::vector<uint64_t> rounds, copied, stop_copy, memory, wire, retransmitted, blob, moved, tracked, lost, drops,
-      broken, gap_drops;
+      broken, gap_drops, fabric_loss;
   uint64_t done = 0, total_moved = 0, total_broken = 0, total_drops = 0;
   std::vector<int64_t> downtimes, precopies;
   for (const MigrationRecord& r : records) {
@@ -88,10 +89,13 @@ bool MigrationExtension::finish(analysis::ResultWriter& writer, RunSummary& summ
     tracked.push_back(r.connections_tracked);
     lost.push_back(r.connections_lost_at_import);
     gap_drops.push_back(r.policy_gap_drops);
+    fabric_loss.push_back(r.fabric_loss_packets);
     reasons.push_back(drop_reasons(r));
     outcome.push_back(r.phase == MigrationRecord::Phase::kDone      ? "done"
                       : r.phase == MigrationRecord::Phase::kAborted ? "aborted"
                                                                      : "unfinished");
+    aborted.push_back(r.abort_ns);
+    abort_reason.push_back(r.abort_reason);
     if (r.phase != MigrationRecord::Phase::kDone) continue;
     ++done;
     downtimes.push_back(r.downtime_ns());
@@ -132,6 +136,8 @@ bool MigrationExtension::finish(analysis::ResultWriter& writer, RunSummary& summ
                              {"policy", "1", std::move(policy)},
                              {"outcome", "1", std::move(outcome)},
                              {"resume_ns", "ns", std::move(resume)},
+                             {"aborted_ns", "ns", std::move(aborted)},
+                             {"abort_reason", "1", std::move(abort_reason)},
                              {"memory_bytes", "bytes", std::move(memory)},
                              {"stop_copy_bytes", "bytes", std::move(stop_copy)},
                              {"wire_bytes", "bytes", std::move(wire)},
@@ -139,6 +145,7 @@ bool MigrationExtension::finish(analysis::ResultWriter& writer, RunSummary& summ
                              {"connections_tracked", "connections", std::move(tracked)},
                              {"connections_lost_at_import", "connections", std::move(lost)},
                              {"policy_gap_drops", "packets", std::move(gap_drops)},
+                             {"fabric_loss_packets", "packets", std::move(fabric_loss)},
                              {"switchover_drop_reasons", "1", std::move(reasons)}},
                             error);
 }

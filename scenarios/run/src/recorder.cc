@@ -103,6 +103,20 @@ bool Recorder::finish(const Scenario& scenario, RunSummary& summary, std::string
   summary.simulated_ns = world_.kernel.now().ns();
   summary.events = world_.kernel.events_executed();
   summary.peak_core_utilization = peak_core_utilization_;
+  if (const double run_ns = static_cast<double>(world_.kernel.now().ns()); run_ns > 0) {
+    for (const models::HostSample& s : last_host_samples_) {
+      double host_busy_ns = 0;
+      for (const models::CoreSample& c : s.cores) {
+        const double busy_ns = static_cast<double>(c.busy_ns);
+        summary.busiest_core_mean_utilization = std::max(summary.busiest_core_mean_utilization, busy_ns / run_ns);
+        host_busy_ns += busy_ns;
+      }
+      if (!s.cores.empty()) {
+        summary.busiest_host_mean_utilization = std::max(summary.busiest_host_mean_utilization,
+                                                         host_busy_ns / (run_ns * static_cast<double>(s.cores.size())));
+      }
+    }
+  }
   summary.peak_live_connections = peak_live_connections_;
   uint64_t cycles = 0, core_packets = 0;
   for (const models::HostSample& s : last_host_samples_) {
@@ -157,12 +171,17 @@ bool Recorder::write_replay(const Scenario& scenario, std::string& error) {
 // correctness invariants also go to the summary: a run that broke one says so.
 bool Recorder::write_invariants(RunSummary& summary, std::string& error) {
   if (world_.invariants.empty()) return true;
-  std::vector<std::string> name, first;
-  std::vector<uint64_t> checked, violations, counts_only;
+  std::vector<std::string> name, first, reasons;
+  std::vector<uint64_t> checked, violations, counts_only, not_checked;
   uint64_t total = 0;
   for (const auto& [n, c] : world_.invariants) {
     name.push_back(n);
     checked.push_back(c.checked);
+    not_checked.push_back(c.not_checked);
+    std::string why;
+    for (const auto& [reason, count] : c.not_checked_reasons)
+      why += (why.empty() ? "" : ",") + reason + "=" + std::to_string(count);
+    reasons.push_back(std::move(why));
     violations.push_back(c.violations);
     counts_only.push_back(c.counts_only ? 1 : 0);
     first.push_back(c.first_violation);
@@ -183,7 +202,9 @@ bool Recorder::write_invariants(RunSummary& summary, std::string& error) {
                               {"checked", "checks", std::move(checked)},
                               {"violations", "violations", std::move(violations)},
                               {"counts_only", "1", std::move(counts_only)},
-                              {"first_violation", "1", std::move(first)}},
+                              {"first_violation", "1", std::move(first)},
+                              {"not_checked", "checks", std::move(not_checked)},
+                              {"not_checked_reasons", "1", std::move(reasons)}},
                              error);
 }
 
@@ -205,7 +226,7 @@ bool Recorder::write_directories(const Scenario& scenario, std::string& error) {
     vm_ipv4.push_back(ipv4_text(vm.ipv4));
     vm_ipv6.push_back(vm.has_ipv6 ? address_text(vm.ipv6, 6) : std::string());
     vm_labels.push_back(labels_text(vm.labels));
-    vm_groups.push_back(scenario.vms[v].group);
+    vm_groups.push_back(v < scenario.vms.size() ? scenario.vms[v].group : std::string());  // added at run time: no group
     vnic_bps.push_back(vm.vnic_rate.bits_per_second());
     ++vm_counts[vm.host];
   }
@@ -335,6 +356,7 @@ bool Recorder::write_drops(RunSummary& summary, std::string& error) {
     add("link", name, n);
   }
   add("fabric", "no_route", world_.fabric->no_route_drops());
+  add("fabric", "stale_route", world_.fabric->stale_route_drops());
   return writer_.write_table("/drops", {{"layer", "1", layer}, {"reason", "1", reason}, {"packets", "packets", packets}},
                              error);
 }
@@ -376,6 +398,8 @@ bool Recorder::write_summary(const RunSummary& s, std::string& error) {
       {"drops_total", "packets", std::vector<uint64_t>{s.drops_total}},
       {"firewall_cycles_per_packet", "cycles", std::vector<double>{s.firewall_cycles_per_packet}},
       {"peak_core_utilization", "1", std::vector<double>{s.peak_core_utilization}},
+      {"busiest_core_mean_utilization", "1", std::vector<double>{s.busiest_core_mean_utilization}},
+      {"busiest_host_mean_utilization", "1", std::vector<double>{s.busiest_host_mean_utilization}},
       {"peak_live_connections", "connections", std::vector<uint64_t>{s.peak_live_connections}},
       {"latency_p50_ns", "ns", std::vector<uint64_t>{s.latency_p50_ns}},
       {"latency_p99_ns", "ns", std::vector<uint64_t>{s.latency_p99_ns}},

@@ -41,8 +41,9 @@ std::string format_summary(const Scenario& scenario, const RunSummary& s) {
                 sim::to_string(sim::Nanos(static_cast<int64_t>(s.latency_p999_ns))).c_str());
   out << line;
   std::snprintf(line, sizeof line,
-                "  firewall   %.0f cycles/packet, busiest core %.1f%% busy, peak %llu live connections per host\n",
-                s.firewall_cycles_per_packet, 100.0 * s.peak_core_utilization,
+                "  firewall   %.0f cycles/packet, busiest core %.1f%% busy over the run (%.1f%% at its peak), "
+                "peak %llu live connections per host\n",
+                s.firewall_cycles_per_packet, 100.0 * s.busiest_core_mean_utilization, 100.0 * s.peak_core_utilization,
                 static_cast<unsigned long long>(s.peak_live_connections));
   out << line;
   for (const std::string& extra : s.report_lines) out << "  " << extra << "\n";

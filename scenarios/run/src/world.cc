@@ -11,6 +11,9 @@
 namespace scenarios {
 namespace {
 
+// How many VMs a run may add with add_vm (each costs 4 bytes of fabric directory).
+constexpr std::size_t kRuntimeVmSlots = 4096;
+
 models::LinkParams to_link(const LinkSpec& s) {
   models::LinkParams p;
   p.rate = s.rate;
@@ -150,7 +153,9 @@ bool build_replay(const Scenario& s, std::size_t index, World& w, std::string& e
   return true;
 }
 
-bool build_traffic(const Scenario& s, World& w, std::string& error) {
+}  // namespace
+
+models::traffic::TransportParams transport_params(const Scenario& s) {
   models::traffic::TransportParams transport;
   transport.tcp.segment_size = s.segment_size;
   transport.tcp.mss = s.transport.mss;
@@ -162,6 +167,13 @@ bool build_traffic(const Scenario& s, World& w, std::string& error) {
   transport.tcp.time_wait = s.transport.time_wait;
   transport.tcp.delayed_ack = s.transport.delayed_ack;
   transport.tcp.small_queue_limit = s.transport.small_queue_limit;
+  return transport;
+}
+
+namespace {
+
+bool build_traffic(const Scenario& s, World& w, std::string& error) {
+  const models::traffic::TransportParams transport = transport_params(s);
   std::vector<models::traffic::TransportStack*> stacks;
   for (models::VmIndex v = 0; v < w.vms.size(); ++v) {
     w.stacks.push_back(std::make_unique<models::traffic::TransportStack>(w.kernel, w.vms, v, w.pool, w.flows,
@@ -198,6 +210,11 @@ bool build_traffic(const Scenario& s, World& w, std::string& error) {
     p.load = t.load;
     p.load_reference = models::traffic::LoadReference::kHostLink;
     p.host_link_rate = s.fabric.host_link.rate;
+    if (t.load_per_vm) {
+      p.load = 1.0;
+      p.load_reference = models::traffic::LoadReference::kSourceRate;
+      p.source_rate = *t.load_per_vm;
+    }
     p.protocol = t.protocol == "udp" ? models::traffic::TransportProtocol::kUdp
                                      : models::traffic::TransportProtocol::kTcp;
     p.destination_port = t.destination_port;
@@ -227,6 +244,7 @@ std::unique_ptr<World> build_world(const Scenario& s, const std::string& calibra
   w->cost = models::CostModel(w->calibration.coefficients);
 
   if (!build_vms(s, w->vms, error)) return nullptr;
+  w->vm_capacity = static_cast<models::VmIndex>(w->vms.size() + kRuntimeVmSlots);
   w->fabric = build_fabric(s, w->kernel, w->pool, error);
   if (!w->fabric) {
     error = "topology.fabric: " + error;

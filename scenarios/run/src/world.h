@@ -3,6 +3,7 @@
 // so that destruction runs in reverse (traffic before hosts, hosts before the fabric, the kernel
 // last, because timers and pending events refer to it).
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,8 +33,15 @@ struct InvariantCount {
   uint64_t violations = 0;
   bool counts_only = false;  // reported exposure (stale policy), not a correctness violation
   std::string first_violation;  // "at 12.5ms: vm web-1 ..." (empty if none)
+  // Cases the invariant does not apply to, counted by reason ("fabric_loss"), never hidden.
+  uint64_t not_checked = 0;
+  std::map<std::string, uint64_t> not_checked_reasons;
   void violated(std::string what) {
     if (violations++ == 0) first_violation = std::move(what);
+  }
+  void skipped(const std::string& reason) {
+    ++not_checked;
+    ++not_checked_reasons[reason];
   }
 };
 
@@ -55,14 +63,23 @@ struct World {
   std::unique_ptr<ControlPlaneLink> control_plane;
   // Invariants by name, filled by the features that check them; written to /invariants.
   std::map<std::string, InvariantCount> invariants;
+  // Called (in order, null entries skipped) right after a host crashed and its VMs died
+  // (failures_hosts.cc), e.g. to abort the migrations it was part of.
+  std::vector<std::function<void(uint32_t host)>> host_crash_listeners;
   models::traffic::FlowRecords flows;
   std::vector<std::unique_ptr<models::traffic::TransportStack>> stacks;  // by VmIndex
+  // VM indices below this are VMs: the scenario's and room for VMs added during the run
+  // (add_vm, scale.h). Fabric directory entries from here on are the hosts' vmkernel interfaces.
+  models::VmIndex vm_capacity = 0;
   std::vector<std::unique_ptr<models::traffic::FlowGenerator>> generators;
   // Trace replays (pcap, flow log): the shared flow table with its receivers, then the sources.
   std::unique_ptr<models::traffic::ReplayFlows> replay_flows;
   std::vector<std::unique_ptr<models::traffic::ReplaySource>> replays;
   std::vector<std::size_t> replay_traffic_index;  // scenario traffic index of each replay
 };
+
+// The transport parameters of every VM's stack (scenario `transport` section).
+models::traffic::TransportParams transport_params(const Scenario& scenario);
 
 // Builds every model of `scenario`. On error returns nullptr, sets `error` and `exit_code`
 // (2: the scenario asks for something this build cannot do or that fails a model's own checks;

@@ -24,6 +24,7 @@
 // Not thread-safe; every output is in a deterministic order (ports by id, names sorted).
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +62,20 @@ struct ControllerStats {
   std::size_t port_entries = 0;  // (policy rule, direction) pairs over all ports
 };
 
+// What a controller keeps on durable storage so that a restarted one never reuses a port version
+// (docs/control-plane.md, "Controller restart"): its generation high-water mark and, for every
+// port, the version it last gave it and a fingerprint of that version's content (rules and IP
+// set contents, the version aside). A real controller writes it before sending a change's
+// deltas (write-ahead); it is a few words per port.
+struct DurableVersions {
+  uint64_t generation = 0;
+  struct Port {
+    uint64_t version = 0;
+    uint64_t fingerprint = 0;
+  };
+  std::map<WorkloadId, Port> ports;
+};
+
 class ControllerState;
 
 class Controller {
@@ -69,6 +84,11 @@ class Controller {
   // validate_workload) and computes every port. On error returns nullptr and sets `error`.
   static std::unique_ptr<Controller> create(Policy policy, std::vector<Workload> workloads,
                                             Status& error);
+  // A restarted controller: computes at generation `previous.generation + 1`; a port whose
+  // content equals what `previous` recorded for it keeps that version (its agent enforces it
+  // already), every other port gets the new generation, above every version ever given.
+  static std::unique_ptr<Controller> resume(Policy policy, std::vector<Workload> workloads,
+                                            const DurableVersions& previous, Status& error);
   ~Controller();
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
@@ -85,6 +105,8 @@ class Controller {
   ChangeSet set_policy(Policy policy, Status& error);
 
   uint64_t generation() const;
+  // What to persist for resume() (the current generation, every port's version and fingerprint).
+  DurableVersions durable_versions() const;
   const Policy& policy() const;
   std::vector<WorkloadId> port_ids() const;  // sorted
   bool has_port(WorkloadId id) const;

@@ -89,6 +89,10 @@ class MigrationNetwork::Stream {
   // transfer at a time: a transfer started while another is under way is a programming error.
   void transfer(uint64_t bytes, std::function<void()> done);
   bool busy() const { return target_ > delivered_; }
+  // Abandons the current transfer (a host of the migration failed): its continuation never runs
+  // (unless already scheduled: callers check their own state), nothing more is sent, copies in
+  // flight are ignored; pending pacing and timeout events find nothing to do.
+  void cancel();
   const StreamStats& stats() const { return stats_; }
 
  private:

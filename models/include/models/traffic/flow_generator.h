@@ -10,7 +10,10 @@
 // Load (how much). Each source VM s has a reference capacity C_s:
 //   - LoadReference::kVnic: C_s = the VM's vNIC rate;
 //   - LoadReference::kHostLink: C_s = host_link_rate / (number of source VMs on s's host), so a
-//     host's sources together offer `load` of its link.
+//     host's sources together offer `load` of its link;
+//   - LoadReference::kSourceRate: C_s = source_rate for every source, so each source offers
+//     load * source_rate whatever its vNIC or host (the scenario's `load_per_vm`, load = 1): the
+//     offered load grows with the number of sending VMs.
 // The aggregate offered load is load * sum over sources of C_s, counted in application payload
 // bytes (headers, handshakes and retransmissions come on top). For all-to-all and tiers each
 // source offers load * C_s. For a matrix the aggregate is split over pairs in proportion to their
@@ -35,7 +38,7 @@
 namespace models::traffic {
 
 enum class CommunicationPattern { kAllToAll, kTiers, kMatrix };
-enum class LoadReference { kVnic, kHostLink };
+enum class LoadReference { kVnic, kHostLink, kSourceRate };
 enum class TransportProtocol { kTcp, kUdp };
 
 struct FlowGeneratorParams {
@@ -47,6 +50,7 @@ struct FlowGeneratorParams {
   double load = 0.3;                              // fraction of the reference capacity
   LoadReference load_reference = LoadReference::kVnic;
   sim::DataRate host_link_rate = sim::DataRate::gbps(10);  // kHostLink only
+  sim::DataRate source_rate = sim::DataRate::bps(100'000'000);  // kSourceRate only
   TransportProtocol protocol = TransportProtocol::kTcp;
   uint16_t destination_port = 8080;
   bool ipv6 = false;                              // use the VMs' IPv6 addresses
@@ -69,6 +73,16 @@ class FlowGenerator {
 
   // Schedules each source's first arrival (call once, before or during the run).
   void start();
+
+  // VMs created and removed during the run (scale out / in, scenarios/run/src/scale.h). Only
+  // the tiers pattern picks peers by label, so only it changes: a VM with the tier label joins
+  // its tier as a destination of the tier before and, unless it is the last tier, as a source
+  // offering load * its own reference capacity (kHostLink: the link shared with the sources on
+  // its host at that moment); existing sources keep their rates. A removed VM stops sending and
+  // is no longer picked. All-to-all and matrix keep the VMs they were created with. add_vm
+  // returns false (with `error`) if the VM cannot join (no stack, no IPv6 with ipv6).
+  bool add_vm(const VmTable& vms, VmIndex vm, TransportStack* stack, std::string& error);
+  void remove_vm(VmIndex vm);
 
   double offered_load_bps() const { return offered_bps_; }  // aggregate, payload bits/s
   double arrival_rate(VmIndex source) const;                // flows per second
@@ -102,6 +116,7 @@ class FlowGenerator {
   std::vector<VmIndex> all_vms_;
   double offered_bps_ = 0;
   uint64_t flows_started_ = 0;
+  bool started_ = false;
 };
 
 }  // namespace models::traffic

@@ -28,6 +28,8 @@ enum class FlowOutcome : uint8_t {
   kFailedRejected = 2,   // refused: a RST or ICMP unreachable came back (a reject rule), or
                          // no local source port was free (reason no_ephemeral_port)
   kFailedTimeout = 3,    // retries exhausted (a drop rule, or loss)
+  kFailedAborted = 4,    // the source VM died (host crash): reason vm_crashed, or the flow was
+                         // asked for while it was down: reason source_vm_down
 };
 std::string_view flow_outcome_name(FlowOutcome outcome);
 
@@ -43,7 +45,10 @@ std::string_view flow_outcome_name(FlowOutcome outcome);
   X(kDataRetriesExhausted, "data_retries_exhausted")                                     \
   X(kNoEphemeralPort, "no_ephemeral_port")                                             \
   X(kAllPacketsDelivered, "all_packets_delivered")       /* replay: every packet arrived */ \
-  X(kPacketsLost, "packets_lost")                        /* replay: some never arrived */
+  X(kPacketsLost, "packets_lost")                        /* replay: some never arrived */ \
+  X(kVmCrashed, "vm_crashed")                            /* its VM died with its host */  \
+  X(kSourceVmDown, "source_vm_down")                     /* started while its VM was dead */ \
+  X(kVmRemoved, "vm_removed")                            /* its VM was removed (scale in) */
 
 enum class FlowReason : uint8_t {
 #define SEGSIM_X(name, text) name,

@@ -99,6 +99,8 @@ struct TransportStats {
   uint64_t segments_retransmitted = 0;
   uint64_t timeouts = 0;                   // RTO expiries (SYN included)
   uint64_t fast_retransmits = 0;
+  uint64_t flows_aborted = 0;              // open flows ended by abort_all (both protocols)
+  uint64_t packets_while_down = 0;         // arrived between abort_all and restart (discarded)
 };
 
 class ConnectionMap;
@@ -125,6 +127,19 @@ class TransportStack final : public PacketReceiver, public TransmitListener {
                         bool ipv6 = false);
   FlowId start_udp_flow(VmIndex destination, uint16_t destination_port, uint64_t size,
                         bool ipv6 = false);
+
+  // The VM died (its host crashed): what a guest OS losing power does to its sockets. Every open
+  // flow this VM started ends now as failed_aborted with `reason` (vm_crashed); every TCP
+  // connection (either side, TIME_WAIT included) and UDP flow is freed with its timers
+  // cancelled, so no event of the old stack fires afterwards. Flows whose client is a peer are
+  // not finished here: the peer's TCP finds out the way real TCP would (docs/failures.md).
+  // Until restart(), the stack discards arriving packets and new flows end at once as
+  // failed_aborted/source_vm_down. Returns the number of connections and UDP flows freed.
+  std::size_t abort_all(FlowReason reason);
+  // The VM boots again (HA restart, reboot): the stack accepts traffic with empty tables — the
+  // fresh stack of a rebooted guest (its counters and ephemeral-port cursor carry on).
+  void restart();
+  bool down() const { return down_; }
 
   // PacketReceiver: takes ownership.
   void receive(Packet* packet) override;
@@ -178,6 +193,7 @@ class TransportStack final : public PacketReceiver, public TransmitListener {
   std::vector<uint32_t> free_udp_;
   std::size_t live_udp_ = 0;
   uint16_t next_ephemeral_port_;
+  bool down_ = false;  // between abort_all() and restart()
   TransportStats stats_;
 };
 

@@ -50,6 +50,10 @@ struct RunSummary {
   std::map<std::string, uint64_t> drops_by_reason;  // only non-zero reasons
   double firewall_cycles_per_packet = 0;            // charged cycles / packets processed
   double peak_core_utilization = 0;                 // busiest core over any sample interval
+  // Sustained load, what a capacity planner sizes against (the peak follows 10 ms bursts): the
+  // largest busy share of one core over the whole run, and of one host's cores together.
+  double busiest_core_mean_utilization = 0;
+  double busiest_host_mean_utilization = 0;
   uint64_t latency_p50_ns = 0;
   uint64_t latency_p99_ns = 0;
   uint64_t latency_p999_ns = 0;
