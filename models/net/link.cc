@@ -42,6 +42,7 @@ void Link::connect(LinkReceiver& receiver, sim::EntityId receiver_entity, uint32
 
 void Link::drop(Packet* packet, LinkDropReason reason) {
   ++counters_.drops[static_cast<std::size_t>(reason)];
+  if (drop_observer_ != nullptr) drop_observer_->fabric_dropped("link", link_drop_reason_name(reason), name_, *packet);
   pool_.release(packet);
 }
 

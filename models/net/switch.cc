@@ -52,6 +52,7 @@ void Switch::receive_from_link(Packet* packet, uint32_t /*in_port*/) {
   const uint32_t port = select_port(*packet);
   if (port == kNoPort) {
     ++no_route_drops_;
+    if (drop_observer_ != nullptr) drop_observer_->fabric_dropped("fabric", "no_route", name_, *packet);
     pool_.release(packet);
     return;
   }
@@ -59,6 +60,7 @@ void Switch::receive_from_link(Packet* packet, uint32_t /*in_port*/) {
   if (!out.up()) [[unlikely]] {
     // The table still names a dead next hop: routing has not reconverged yet.
     ++stale_route_drops_;
+    if (drop_observer_ != nullptr) drop_observer_->fabric_dropped("fabric", "stale_route", name_, *packet);
     pool_.release(packet);
     return;
   }

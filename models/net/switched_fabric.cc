@@ -54,6 +54,7 @@ void SwitchedFabric::send_from_host(uint32_t host, Packet* packet) {
   const auto& uplinks = host_uplinks_[host];
   if (uplinks.empty()) {
     ++host_no_route_drops_;
+    if (drop_observer_ != nullptr) drop_observer_->fabric_dropped("fabric", "no_route", host_names_[host], *packet);
     pool_.release(packet);
     return;
   }
@@ -63,6 +64,12 @@ void SwitchedFabric::send_from_host(uint32_t host, Packet* packet) {
 void SwitchedFabric::set_vm_host(VmIndex vm, uint32_t host) {
   if (vm >= vm_hosts_.size()) vm_hosts_.resize(static_cast<std::size_t>(vm) + 1, kNoHost);
   vm_hosts_[vm] = host;
+}
+
+void SwitchedFabric::set_drop_observer(FabricDropObserver* observer) {
+  drop_observer_ = observer;
+  for (auto& link : links_) link->set_drop_observer(observer);
+  for (auto& s : switches_) s->set_drop_observer(observer);
 }
 
 uint64_t SwitchedFabric::no_route_drops() const {

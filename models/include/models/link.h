@@ -39,6 +39,7 @@
 #include <string_view>
 
 #include "models/fifo_server.h"
+#include "models/fabric_drop_observer.h"
 #include "models/packet.h"
 #include "sim/kernel.h"
 #include "sim/rng.h"
@@ -130,6 +131,9 @@ class Link {
   // as its wire segments. nullptr: none (the default; costs one test per packet).
   void set_capture(CaptureStream* capture) { capture_ = capture; }
 
+  // Told of every packet this link drops (fabric_drop_observer.h); nullptr: nobody (the default).
+  void set_drop_observer(FabricDropObserver* observer) { drop_observer_ = observer; }
+
   // Down: drops new and already-accepted packets (see above); up again: accepts packets.
   void set_up(bool up);
   bool up() const { return up_; }
@@ -174,6 +178,7 @@ class Link {
   double corruption_ = 0;
   sim::Rng rng_;            // this link's stream: loss and corruption draws
   CaptureStream* capture_ = nullptr;
+  FabricDropObserver* drop_observer_ = nullptr;
   FifoServer server_;
   LinkSample counters_;
 };

@@ -55,6 +55,9 @@ class Switch final : public LinkReceiver {
   // Routed onto a port whose link is down (routes not reconverged yet; switched_fabric.h).
   uint64_t stale_route_drops() const { return stale_route_drops_; }  // packets
 
+  // Told of every packet this switch drops (fabric_drop_observer.h); nullptr: nobody.
+  void set_drop_observer(FabricDropObserver* observer) { drop_observer_ = observer; }
+
  private:
   std::string name_;
   PacketPool& pool_;
@@ -67,6 +70,7 @@ class Switch final : public LinkReceiver {
   uint64_t no_route_drops_ = 0;
   uint64_t forwarded_packets_ = 0;
   uint64_t stale_route_drops_ = 0;
+  FabricDropObserver* drop_observer_ = nullptr;
 };
 
 // ECMP choice among `count` equal-cost next hops: a full-avalanche mix of the flow hash and a

@@ -72,6 +72,10 @@ class SwitchedFabric final : public Fabric {
   Link& link(std::size_t index) override { return *links_[index]; }
   uint64_t no_route_drops() const override;
 
+  // Installs `observer` (nullptr: none) on every link and switch, and for hosts without an
+  // uplink: it hears of every packet the fabric drops (fabric_drop_observer.h).
+  void set_drop_observer(FabricDropObserver* observer);
+
   std::size_t switch_count() const { return switches_.size(); }
   Switch& switch_at(std::size_t index) { return *switches_[index]; }
   // The index of the named switch, or SIZE_MAX.
@@ -152,6 +156,7 @@ class SwitchedFabric final : public Fabric {
   };
   std::vector<LinkEnd> link_far_end_;
   uint64_t host_no_route_drops_ = 0;
+  FabricDropObserver* drop_observer_ = nullptr;
   uint32_t switch_count_ = 0;
   std::vector<std::string> host_names_;
   std::vector<std::vector<Adjacent>> neighbors_;  // per node

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "dfw/types.h"
+#include "models/fabric_drop_observer.h"
 #include "models/host.h"
 #include "models/host_stats.h"
 
@@ -48,6 +49,31 @@ class HostDropAnnotator final : public models::Host::DropObserver {
   models::Host::DropObserver* next_;
 };
 
+// Fabric drops (links and switches). Nothing else observes the fabric, so no chaining.
+class FabricDropAnnotator final : public models::FabricDropObserver {
+ public:
+  FabricDropAnnotator(World& world, Annotations& annotations) : world_(world), annotations_(annotations) {}
+
+  void fabric_dropped(std::string_view layer, std::string_view reason, std::string_view where,
+                      const models::Packet& packet) override {
+    if (!annotations_.wants(AnnotationKind::kDrop)) return;
+    annotations_.emit({world_.kernel.now().ns(),
+                       AnnotationKind::kDrop,
+                       {{"layer", std::string(layer)},
+                        {"reason", std::string(reason)},
+                        {"at", std::string(where)},
+                        {"source_vm", vm_name(packet.source_vm)},
+                        {"destination_vm", vm_name(packet.destination_vm)},
+                        {"bytes", static_cast<int64_t>(packet.wire_size)}}});
+  }
+
+ private:
+  std::string vm_name(models::VmIndex vm) const { return vm < world_.vms.size() ? world_.vms[vm].name : ""; }
+
+  World& world_;
+  Annotations& annotations_;
+};
+
 class AnnotationBridge final : public RunExtension {
  public:
   explicit AnnotationBridge(RunContext& context) : context_(context) {}
@@ -58,6 +84,7 @@ class AnnotationBridge final : public RunExtension {
       models::Host& host = *context_.world.hosts[h];
       if (host.drop_observer() == installed_[h].get()) host.set_drop_observer(previous_[h]);
     }
+    if (fabric_annotator_ != nullptr) context_.world.fabric->set_drop_observer(nullptr);
   }
 
   // In start(), after every extension's constructor, so an observer one of them installed is
@@ -70,6 +97,10 @@ class AnnotationBridge final : public RunExtension {
       previous_.push_back(previous);
       host->set_drop_observer(installed_.back().get());
     }
+    if (context_.world.fabric != nullptr) {
+      fabric_annotator_ = std::make_unique<FabricDropAnnotator>(context_.world, context_.annotations);
+      context_.world.fabric->set_drop_observer(fabric_annotator_.get());
+    }
   }
 
   bool finish(analysis::ResultWriter& /*writer*/, RunSummary& /*summary*/, std::string& /*error*/) override {
@@ -80,6 +111,7 @@ class AnnotationBridge final : public RunExtension {
   RunContext& context_;
   std::vector<std::unique_ptr<HostDropAnnotator>> installed_;
   std::vector<models::Host::DropObserver*> previous_;
+  std::unique_ptr<FabricDropAnnotator> fabric_annotator_;
 };
 
 }  // namespace
